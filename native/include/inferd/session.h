@@ -1,0 +1,54 @@
+// The engine's public C++ API, part 2: a Session computes a Model. A Session belongs to one thread at
+// a time (it owns the activation arena and the cached plans); any number of Sessions may share a Model.
+//
+// Plans: the first run at a new combination of input shapes infers every intermediate shape, folds
+// what depends only on shapes, and lays all intermediates out in one arena (a static memory plan).
+// The plan is cached, so a later run at the same shapes allocates nothing.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "inferd/model.h"
+#include "inferd/tensor.h"
+
+namespace inferd {
+
+struct SessionOptions {
+  // Intra-op threads for one run (1 = compute on the calling thread only).
+  int threads = 1;
+  // How many input-shape combinations keep their plan; the least recently used is dropped beyond it.
+  int plan_cache_size = 16;
+};
+
+class SessionImpl;
+
+class Session {
+ public:
+  explicit Session(std::shared_ptr<const Model> model, const SessionOptions& options = {});
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  const Model& model() const { return *model_; }
+
+  // Output shapes for inputs of these shapes, in the model's output order. Plans (and caches) the
+  // run. Throws Error(out_of_range) naming the input and dimension when a shape does not fit the
+  // model, invalid_argument on a wrong count.
+  std::vector<Shape> output_shapes(const std::vector<Shape>& input_shapes);
+
+  // Computes outputs from inputs, both in the model's declared order. Output buffers are the caller's:
+  // their dtype and shape must be those output_shapes() gives. Validates every count, dtype, shape
+  // and byte length before touching memory. No heap allocation at an already-planned shape.
+  void run(const TensorRef* inputs, size_t input_count, const TensorRef* outputs, size_t output_count);
+
+  // Number of native runs so far (tests count computed batches with it).
+  uint64_t run_count() const;
+
+ private:
+  std::shared_ptr<const Model> model_;
+  std::unique_ptr<SessionImpl> impl_;
+};
+
+}  // namespace inferd

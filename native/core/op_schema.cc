@@ -56,6 +56,13 @@ void ShapeContext::set_output(size_t i, DType dtype, Shape shape) {
   out_shapes_[i] = std::move(shape);
 }
 
+void ShapeContext::set_output_value(size_t i, Tensor value) {
+  if (i >= out_count_) return;
+  out_dtypes_[i] = value.dtype;
+  out_shapes_[i] = value.shape;
+  out_values_[i] = std::move(value);
+}
+
 void ShapeContext::expect_inputs(size_t min_count, size_t max_count) const {
   size_t given = 0;
   for (size_t i = 0; i < in_count_; ++i)

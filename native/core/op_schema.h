@@ -23,10 +23,10 @@ class ShapeContext {
  public:
   ShapeContext(const Node& node, int opset, const DType* input_dtypes, const Shape* const* input_shapes,
                const Tensor* const* input_values, size_t input_count, DType* output_dtypes,
-               Shape* output_shapes, size_t output_count)
+               Shape* output_shapes, Tensor* output_values, size_t output_count)
       : node_(node), opset_(opset), in_dtypes_(input_dtypes), in_shapes_(input_shapes),
         in_values_(input_values), in_count_(input_count), out_dtypes_(output_dtypes),
-        out_shapes_(output_shapes), out_count_(output_count) {}
+        out_shapes_(output_shapes), out_values_(output_values), out_count_(output_count) {}
 
   const Node& node() const { return node_; }
   const Attributes& attributes() const { return node_.attributes; }
@@ -47,6 +47,9 @@ class ShapeContext {
   std::vector<int64_t> require_ints(size_t i, const char* what) const;
 
   void set_output(size_t i, DType dtype, Shape shape);
+  // For ops whose result follows from shapes alone (Shape, Size): gives the output's value at plan
+  // time, so that later shape arithmetic folds and the node never runs.
+  void set_output_value(size_t i, Tensor value);
 
   // Checks and messages that every shape function needs, each naming the node.
   void expect_inputs(size_t min_count, size_t max_count) const;
@@ -67,6 +70,7 @@ class ShapeContext {
   size_t in_count_;
   DType* out_dtypes_;
   Shape* out_shapes_;
+  Tensor* out_values_;
   size_t out_count_;
 };
 

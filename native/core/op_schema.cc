@@ -30,8 +30,10 @@ const Tensor& ShapeContext::require_value(size_t i, const char* what) const {
   const Tensor* v = value(i);
   if (!v) {
     if (!has_input(i)) fail(what, " (input ", i, ") is required");
-    inferd::fail(ErrorKind::unsupported, node_.label(), ": ", what,
-                 " is computed from run-time data; only constant or shape-derived values are supported");
+    throw RuntimeValueRequired(ErrorKind::unsupported,
+                               detail::concat(node_.label(), ": ", what, " is computed from run-time data; only "
+                                              "constants, shape-derived values and small integer model inputs "
+                                              "are supported"));
   }
   return *v;
 }

@@ -19,6 +19,13 @@ namespace inferd {
 
 inline constexpr int kMaxOpset = INT_MAX;
 
+// Thrown when a shape depends on a value only known at run time (e.g. Reshape's shape fed as a graph
+// input). The session then re-plans with the values of small integer inputs as part of the plan key.
+class RuntimeValueRequired : public Error {
+ public:
+  using Error::Error;
+};
+
 class ShapeContext {
  public:
   ShapeContext(const Node& node, int opset, const DType* input_dtypes, const Shape* const* input_shapes,

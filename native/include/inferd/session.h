@@ -37,6 +37,9 @@ class Session {
   // run. Throws Error(out_of_range) naming the input and dimension when a shape does not fit the
   // model, invalid_argument on a wrong count.
   std::vector<Shape> output_shapes(const std::vector<Shape>& input_shapes);
+  // The same for these inputs, whose values count too: a model whose shapes depend on an input's
+  // value (Reshape's shape fed by the caller) can only be planned this way.
+  std::vector<Shape> output_shapes(const TensorRef* inputs, size_t input_count);
 
   // Computes outputs from inputs, both in the model's declared order. Output buffers are the caller's:
   // their dtype and shape must be those output_shapes() gives. Validates every count, dtype, shape
@@ -47,6 +50,8 @@ class Session {
   uint64_t run_count() const;
 
  private:
+  void check_inputs(const TensorRef* inputs, size_t input_count) const;
+
   std::shared_ptr<const Model> model_;
   std::unique_ptr<SessionImpl> impl_;
 };

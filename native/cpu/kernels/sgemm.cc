@@ -1,0 +1,382 @@
+// The blocked SGEMM of sgemm.h, in the Goto/BLIS structure:
+//
+//   for each NC-wide panel of op(B) and C                        (jc)
+//     for each KC-deep slice of K                                (pc)  pack op(B)[pc:+KC, jc:+NC]
+//       for each MC-tall block of op(A) and C                    (ic)  pack op(A)[ic:+MC, pc:+KC]
+//         for each NR-wide micro-panel of packed B               (jr)
+//           for each MR-tall micro-panel of packed A             (ir)  micro-kernel: MR×NR tile of C
+//
+// Packing copies each block once into the order the micro-kernel reads it (unit stride, aligned,
+// zero-padded to whole tiles), whatever the caller's transposes and strides, so one micro-kernel
+// serves every case. The sizes keep a KC×NR sliver of packed B in L1 while the micro-kernel sweeps
+// the MC×KC block of packed A held in L2.
+#include "cpu/kernels/sgemm.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <new>
+
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#include <immintrin.h>
+#endif
+
+#include "core/thread_pool.h"
+
+namespace inferd {
+namespace {
+
+// The register tile follows the widest vector unit the build targets: two vectors of C per row,
+// with enough rows that the FMA units always have independent accumulators to work on.
+#if defined(__AVX512F__)
+constexpr int MR = 8, NR = 32;  // 16 zmm accumulators of 32 registers
+constexpr const char* kKernelName = "avx512";
+#elif defined(__AVX2__) && defined(__FMA__)
+constexpr int MR = 6, NR = 16;  // 12 ymm accumulators + 2 for B + 1 broadcast, of 16 registers
+constexpr const char* kKernelName = "avx2";
+#else
+constexpr int MR = 4, NR = 16;
+constexpr const char* kKernelName = "portable";
+#endif
+
+constexpr int64_t KC = 256;   // a KC×NR sliver of packed B: 32 KiB at NR = 32 (L1d is 32–48 KiB)
+constexpr int64_t MC = 192;   // a packed A block, MC×KC: 192 KiB (L2)
+constexpr int64_t NC = 2048;  // a packed B panel, KC×NC: 2 MiB (L2/L3)
+static_assert(MC % MR == 0 && NC % NR == 0, "blocks hold whole register tiles");
+
+// Below this much work a problem runs on the calling thread: waking the pool costs more than it saves.
+constexpr double kMinParallelFlops = 1 << 20;
+constexpr double kMinTaskFlops = 1 << 18;
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Packing memory, one pair per thread, grown to the largest block the thread has needed and then
+// reused: after a thread's first call at a given size, sgemm allocates nothing.
+class PackBuffer {
+ public:
+  PackBuffer() = default;
+  PackBuffer(const PackBuffer&) = delete;
+  PackBuffer& operator=(const PackBuffer&) = delete;
+  ~PackBuffer() { std::free(data_); }
+
+  float* reserve(int64_t floats) {
+    const size_t needed = static_cast<size_t>(floats);
+    if (needed > capacity_) {
+      const size_t bytes = (needed * sizeof(float) + 63) / 64 * 64;
+      void* p = std::aligned_alloc(64, bytes);
+      if (!p) throw std::bad_alloc();
+      std::free(data_);
+      data_ = static_cast<float*>(p);
+      capacity_ = bytes / sizeof(float);
+    }
+    return data_;
+  }
+
+ private:
+  float* data_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+thread_local PackBuffer a_pack_buffer;
+thread_local PackBuffer b_pack_buffer;
+
+// op(A)[0:mc, 0:kc] (A points at the block) → MR-row micro-panels, each k-major (the MR values of one
+// k adjacent), scaled by alpha so that the micro-kernel need not; rows past mc are zero.
+void pack_a(bool trans, int64_t mc, int64_t kc, const float* A, int64_t lda, float alpha, float* out) {
+  for (int64_t ir = 0; ir < mc; ir += MR, out += MR * kc) {
+    const int64_t rows = std::min<int64_t>(MR, mc - ir);
+    if (!trans) {
+      for (int64_t i = 0; i < rows; ++i) {
+        const float* src = A + (ir + i) * lda;
+        for (int64_t k = 0; k < kc; ++k) out[k * MR + i] = alpha * src[k];
+      }
+    } else {
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* src = A + k * lda + ir;
+        for (int64_t i = 0; i < rows; ++i) out[k * MR + i] = alpha * src[i];
+      }
+    }
+    for (int64_t i = rows; i < MR; ++i)
+      for (int64_t k = 0; k < kc; ++k) out[k * MR + i] = 0.0f;
+  }
+}
+
+// op(B)[0:kc, 0:nc] (B points at the block) → NR-column micro-panels, each k-major (the NR values of
+// one k adjacent); columns past nc are zero.
+void pack_b(bool trans, int64_t kc, int64_t nc, const float* B, int64_t ldb, float* out) {
+  for (int64_t jr = 0; jr < nc; jr += NR, out += NR * kc) {
+    const int64_t cols = std::min<int64_t>(NR, nc - jr);
+    if (!trans) {
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* src = B + k * ldb + jr;
+        float* dst = out + k * NR;
+        for (int64_t j = 0; j < cols; ++j) dst[j] = src[j];
+        for (int64_t j = cols; j < NR; ++j) dst[j] = 0.0f;
+      }
+    } else {
+      for (int64_t j = 0; j < cols; ++j) {
+        const float* src = B + (jr + j) * ldb;
+        for (int64_t k = 0; k < kc; ++k) out[k * NR + j] = src[k];
+      }
+      for (int64_t j = cols; j < NR; ++j)
+        for (int64_t k = 0; k < kc; ++k) out[k * NR + j] = 0.0f;
+    }
+  }
+}
+
+// A micro-kernel computes one whole MR×NR tile from a packed A micro-panel `a` and a packed B
+// micro-panel `b`, both kc deep:  c[i·ldc + j] = Σ_k a[k·MR + i]·b[k·NR + j] + beta·c[i·ldc + j],
+// where beta == 0 means the old c is not read.
+using MicroKernel = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float beta);
+
+// The reference micro-kernel: plain loops, which the compiler vectorises along j.
+void micro_kernel_portable(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float beta) {
+  float acc[MR][NR] = {};
+  for (int64_t k = 0; k < kc; ++k, a += MR, b += NR)
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < NR; ++j) acc[i][j] += a[i] * b[j];
+  if (beta == 0) {
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < NR; ++j) c[i * ldc + j] = acc[i][j];
+  } else {
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < NR; ++j) c[i * ldc + j] = acc[i][j] + beta * c[i * ldc + j];
+  }
+}
+
+#if defined(__AVX512F__)
+void micro_kernel_simd(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float beta) {
+  __m512 acc[MR][2];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k, a += MR, b += NR) {
+    const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+      acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+      acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+    }
+  }
+  const __m512 vbeta = _mm512_set1_ps(beta);
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i) {
+    float* row = c + i * ldc;
+    if (beta != 0) {
+      acc[i][0] = _mm512_fmadd_ps(vbeta, _mm512_loadu_ps(row), acc[i][0]);
+      acc[i][1] = _mm512_fmadd_ps(vbeta, _mm512_loadu_ps(row + 16), acc[i][1]);
+    }
+    _mm512_storeu_ps(row, acc[i][0]);
+    _mm512_storeu_ps(row + 16, acc[i][1]);
+  }
+}
+#elif defined(__AVX2__) && defined(__FMA__)
+void micro_kernel_simd(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float beta) {
+  __m256 acc[MR][2];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k, a += MR, b += NR) {
+    const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      const __m256 ai = _mm256_broadcast_ss(a + i);
+      acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+      acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+    }
+  }
+  const __m256 vbeta = _mm256_set1_ps(beta);
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i) {
+    float* row = c + i * ldc;
+    if (beta != 0) {
+      acc[i][0] = _mm256_fmadd_ps(vbeta, _mm256_loadu_ps(row), acc[i][0]);
+      acc[i][1] = _mm256_fmadd_ps(vbeta, _mm256_loadu_ps(row + 8), acc[i][1]);
+    }
+    _mm256_storeu_ps(row, acc[i][0]);
+    _mm256_storeu_ps(row + 8, acc[i][1]);
+  }
+}
+#else
+constexpr MicroKernel micro_kernel_simd = micro_kernel_portable;
+#endif
+
+// A tile cut by the matrix edge: the micro-kernel fills a full tile on the stack, then only the
+// rows × cols that exist are merged into C.
+template <MicroKernel kernel>
+void edge_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float beta, int64_t rows,
+               int64_t cols) {
+  alignas(64) float tile[MR * NR];
+  kernel(kc, a, b, tile, NR, 0.0f);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      c[i * ldc + j] = beta == 0 ? tile[i * NR + j] : tile[i * NR + j] + beta * c[i * ldc + j];
+}
+
+// The five loops of the header comment, on the calling thread.
+template <MicroKernel kernel>
+void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  const int64_t k_block = std::min(K, KC);
+  float* a_pack = a_pack_buffer.reserve(ceil_div(std::min(M, MC), MR) * MR * k_block);
+  float* b_pack = b_pack_buffer.reserve(ceil_div(std::min(N, NC), NR) * NR * k_block);
+  for (int64_t jc = 0; jc < N; jc += NC) {
+    const int64_t nc = std::min(NC, N - jc);
+    for (int64_t pc = 0; pc < K; pc += KC) {
+      const int64_t kc = std::min(KC, K - pc);
+      pack_b(trans_b, kc, nc, trans_b ? B + jc * ldb + pc : B + pc * ldb + jc, ldb, b_pack);
+      // The first slice of K applies the caller's beta; later slices add to what it wrote.
+      const float beta_k = pc == 0 ? beta : 1.0f;
+      for (int64_t ic = 0; ic < M; ic += MC) {
+        const int64_t mc = std::min(MC, M - ic);
+        pack_a(trans_a, mc, kc, trans_a ? A + pc * lda + ic : A + ic * lda + pc, lda, alpha, a_pack);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const int64_t cols = std::min<int64_t>(NR, nc - jr);
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            const int64_t rows = std::min<int64_t>(MR, mc - ir);
+            const float* a = a_pack + ir * kc;
+            const float* b = b_pack + jr * kc;
+            float* c = C + (ic + ir) * ldc + jc + jr;
+            if (rows == MR && cols == NR) kernel(kc, a, b, c, ldc, beta_k);
+            else edge_tile<kernel>(kc, a, b, c, ldc, beta_k, rows, cols);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Splits C into strips, one blocked GEMM each. Column strips (whole NR tiles) are preferred: each
+// task then packs its own part of op(B) and only op(A), the smaller operand of a wide problem, is
+// packed by every task. Row strips serve tall, narrow problems.
+template <MicroKernel kernel>
+void gemm_parallel(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                   int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, ThreadPool* pool) {
+  const int threads = pool ? pool->size() : 1;
+  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  if (threads == 1 || flops < kMinParallelFlops) {
+    gemm_blocked<kernel>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  const int64_t n_tiles = ceil_div(N, NR), m_tiles = ceil_div(M, MR);
+  if (n_tiles >= m_tiles || n_tiles >= 4 * threads) {
+    const int64_t grain = ceil_div(n_tiles, threads);
+    pool->parallel_for(n_tiles, grain, [&](int64_t t0, int64_t t1) {
+      const int64_t n0 = t0 * NR, n1 = std::min(N, t1 * NR);
+      gemm_blocked<kernel>(trans_a, trans_b, M, n1 - n0, K, alpha, A, lda, trans_b ? B + n0 * ldb : B + n0, ldb,
+                           beta, C + n0, ldc);
+    });
+  } else {
+    const int64_t grain = ceil_div(m_tiles, threads);
+    pool->parallel_for(m_tiles, grain, [&](int64_t t0, int64_t t1) {
+      const int64_t m0 = t0 * MR, m1 = std::min(M, t1 * MR);
+      gemm_blocked<kernel>(trans_a, trans_b, m1 - m0, N, K, alpha, trans_a ? A + m0 : A + m0 * lda, lda, B, ldb,
+                           beta, C + m0 * ldc, ldc);
+    });
+  }
+}
+
+// Σ_k x[k·incx]·w[k], vectorised through independent partial sums (strict IEEE order forbids the
+// compiler from reassociating a single running sum).
+float dot(int64_t K, const float* x, int64_t incx, const float* w) {
+  if (incx != 1) {
+    float sum = 0;
+    for (int64_t k = 0; k < K; ++k) sum += x[k * incx] * w[k];
+    return sum;
+  }
+  constexpr int kLanes = 16;
+  float lanes[kLanes] = {};
+  int64_t k = 0;
+  for (; k + kLanes <= K; k += kLanes)
+    for (int l = 0; l < kLanes; ++l) lanes[l] += x[k + l] * w[k + l];
+  float sum = 0;
+  for (; k < K; ++k) sum += x[k] * w[k];
+  for (int l = 0; l < kLanes; ++l) sum += lanes[l];
+  return sum;
+}
+
+// y[j·incy] = alpha · Σ_k x[k·incx]·W(k, j) + beta · y[j·incy] for j < n, where W(k, j) is
+// w[k·ldw + j] (w_trans false) or w[j·ldw + k] (w_trans true). sgemm's M == 1 and N == 1 cases: the
+// blocked path would pad them to whole register tiles and pack an operand it reads only once.
+void gemv(int64_t n, int64_t K, float alpha, const float* x, int64_t incx, const float* w, int64_t ldw,
+          bool w_trans, float beta, float* y, int64_t incy, ThreadPool* pool) {
+  constexpr int64_t kChunk = 256;  // outputs per chunk: a stack accumulator that stays in L1
+  auto run_chunks = [&](int64_t c0, int64_t c1) {
+    for (int64_t chunk = c0; chunk < c1; ++chunk) {
+      const int64_t j0 = chunk * kChunk, len = std::min(kChunk, n - j0);
+      float acc[kChunk];
+      if (!w_trans) {
+        // Rows of W are contiguous: accumulate x[k] · row k into the chunk (an axpy per k).
+        for (int64_t j = 0; j < len; ++j) acc[j] = 0;
+        for (int64_t k = 0; k < K; ++k) {
+          const float xk = x[k * incx];
+          const float* row = w + k * ldw + j0;
+          for (int64_t j = 0; j < len; ++j) acc[j] += xk * row[j];
+        }
+      } else {
+        for (int64_t j = 0; j < len; ++j) acc[j] = dot(K, x, incx, w + (j0 + j) * ldw);
+      }
+      float* out = y + j0 * incy;
+      if (beta == 0) {
+        for (int64_t j = 0; j < len; ++j) out[j * incy] = alpha * acc[j];
+      } else {
+        for (int64_t j = 0; j < len; ++j) out[j * incy] = alpha * acc[j] + beta * out[j * incy];
+      }
+    }
+  };
+  const int64_t chunks = ceil_div(n, kChunk);
+  const double flops = 2.0 * static_cast<double>(n) * static_cast<double>(K);
+  if (!pool || pool->size() == 1 || flops < kMinParallelFlops) {
+    run_chunks(0, chunks);
+    return;
+  }
+  const int64_t grain =
+      std::max<int64_t>(1, static_cast<int64_t>(kMinTaskFlops / (2.0 * kChunk * static_cast<double>(K))));
+  pool->parallel_for(chunks, grain, run_chunks);
+}
+
+// C = beta · C, for an empty product (K == 0) or alpha == 0 (as BLAS: A and B are then not read).
+void scale(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
+  for (int64_t i = 0; i < M; ++i) {
+    float* row = C + i * ldc;
+    if (beta == 0) {
+      for (int64_t j = 0; j < N; ++j) row[j] = 0;
+    } else {
+      for (int64_t j = 0; j < N; ++j) row[j] *= beta;
+    }
+  }
+}
+
+template <MicroKernel kernel>
+void sgemm_with(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, ThreadPool* pool) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0) {
+    scale(M, N, beta, C, ldc);
+  } else if (M == 1) {
+    // One row of C: op(A) is a vector of K, op(B) the matrix.
+    gemv(N, K, alpha, A, trans_a ? lda : 1, B, ldb, trans_b, beta, C, 1, pool);
+  } else if (N == 1) {
+    // One column of C, computed as its transpose: Cᵀ = op(B)ᵀ · op(A)ᵀ.
+    gemv(M, K, alpha, B, trans_b ? 1 : ldb, A, lda, !trans_a, beta, C, ldc, pool);
+  } else {
+    gemm_parallel<kernel>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, pool);
+  }
+}
+
+}  // namespace
+
+void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, ThreadPool* pool) {
+  sgemm_with<micro_kernel_simd>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, pool);
+}
+
+void sgemm_portable(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                    const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                    int64_t ldc, ThreadPool* pool) {
+  sgemm_with<micro_kernel_portable>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, pool);
+}
+
+const char* sgemm_kernel_name() { return kKernelName; }
+int sgemm_tile_rows() { return MR; }
+int sgemm_tile_cols() { return NR; }
+
+}  // namespace inferd

@@ -1,0 +1,143 @@
+// CPU kernels of Relu, LeakyRelu, Sigmoid, Tanh, Gelu and Clip: a functor each over the unary map of
+// cpu/kernels/broadcast.h.
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <string>
+
+#include "core/kernel_registry.h"
+#include "cpu/kernels/broadcast.h"
+#include "cpu/kernels/elementwise_math.h"
+
+namespace inferd {
+namespace {
+
+using namespace cpu;
+
+// `x < 0 ? 0 : x` rather than max(x, 0): NaN passes through, as in numpy.
+struct op_relu {
+  template <class T> T operator()(T x) const { return x < T(0) ? T(0) : x; }
+};
+struct op_leaky_relu {
+  float alpha;
+  template <class T> T operator()(T x) const { return x < T(0) ? T(alpha) * x : x; }
+};
+struct op_sigmoid {
+  template <class T> T operator()(T x) const { return math::sigmoid(x); }
+};
+struct op_tanh {
+  template <class T> T operator()(T x) const { return math::tanh(x); }
+};
+// x·Φ(x) = x/2 · (1 + erf(x/√2))
+struct op_gelu {
+  template <class T> T operator()(T x) const {
+    return T(0.5) * x * (T(1) + math::erf(x * T(0.70710678118654752440)));
+  }
+};
+// x/2 · (1 + tanh(√(2/π) · (x + 0.044715·x³)))
+struct op_gelu_tanh {
+  template <class T> T operator()(T x) const {
+    return T(0.5) * x * (T(1) + math::tanh(T(0.79788456080286535588) * (x + T(0.044715) * x * x * x)));
+  }
+};
+// min(max(x, lo), hi): when lo > hi every element becomes hi, as the spec says. NaN passes through.
+template <class T> struct op_clip {
+  T lo, hi;
+  T operator()(T x) const {
+    const T y = x < lo ? lo : x;
+    return y > hi ? hi : y;
+  }
+};
+
+// Clip-1 and Clip-6: bounds from the `min` and `max` attributes; an absent one does not clip.
+class clip_attributes_kernel final : public Kernel {
+ public:
+  explicit clip_attributes_kernel(const KernelInit& init)
+      : label_(init.node.label()),
+        has_min_(init.attributes().has("min")),
+        has_max_(init.attributes().has("max")),
+        min_(init.attributes().get_float("min", 0.0f)),
+        max_(init.attributes().get_float("max", 0.0f)) {}
+
+  void run(const KernelContext& ctx) const override {
+    const Tensor& x = ctx.input(0);
+    Tensor& y = ctx.output(0);
+    visit_dtype(x.dtype, float_types{}, label_, [&](auto tag) {
+      using T = decltype(tag);
+      const op_clip<T> op{has_min_ ? T(min_) : std::numeric_limits<T>::lowest(),
+                          has_max_ ? T(max_) : std::numeric_limits<T>::max()};
+      unary_map(x.data_as<T>(), y.data_as<T>(), x.size(), op, *ctx.threads);
+    });
+  }
+
+ private:
+  std::string label_;
+  bool has_min_, has_max_;
+  float min_, max_;
+};
+
+// Clip-11 and later: bounds from the optional scalar inputs 1 (min) and 2 (max).
+class clip_kernel final : public Kernel {
+ public:
+  explicit clip_kernel(const KernelInit& init) : label_(init.node.label()) {}
+
+  void run(const KernelContext& ctx) const override {
+    const Tensor& x = ctx.input(0);
+    Tensor& y = ctx.output(0);
+    visit_dtype(x.dtype, numeric_types{}, label_, [&](auto tag) {
+      using T = decltype(tag);
+      const op_clip<T> op{bound<T>(ctx, 1, "min", std::numeric_limits<T>::lowest()),
+                          bound<T>(ctx, 2, "max", std::numeric_limits<T>::max())};
+      unary_map(x.data_as<T>(), y.data_as<T>(), x.size(), op, *ctx.threads);
+    });
+  }
+
+ private:
+  template <class T> T bound(const KernelContext& ctx, size_t i, const char* name, T fallback) const {
+    if (!ctx.has_input(i)) return fallback;
+    const Tensor& t = ctx.input(i);
+    if (t.dtype != dtype_of<T> || t.size() != 1)
+      fail(ErrorKind::invalid_argument, label_, ": input '", name, "' must be a one-element ", dtype_name(dtype_of<T>),
+           " tensor, got ", dtype_name(t.dtype), " ", shape_to_string(t.shape));
+    return *t.data_as<T>();
+  }
+
+  std::string label_;
+};
+
+template <class Op, class Types> std::unique_ptr<Kernel> make_unary(const KernelInit& init) {
+  return std::make_unique<unary_kernel<Op, Types>>(init);
+}
+
+std::unique_ptr<Kernel> make_leaky_relu(const KernelInit& init) {
+  const op_leaky_relu op{init.attributes().get_float("alpha", 0.01f)};
+  return std::make_unique<unary_kernel<op_leaky_relu, float_types>>(init, op);
+}
+
+std::unique_ptr<Kernel> make_gelu(const KernelInit& init) {
+  const std::string approximate = init.attributes().get_string("approximate", "none");
+  if (approximate == "tanh") return std::make_unique<unary_kernel<op_gelu_tanh, float_types>>(init);
+  if (approximate == "none") return std::make_unique<unary_kernel<op_gelu, float_types>>(init);
+  fail(ErrorKind::invalid_model, init.node.label(), ": attribute 'approximate' must be \"none\" or \"tanh\", got \"",
+       approximate, "\"");
+}
+
+std::unique_ptr<Kernel> make_clip_attributes(const KernelInit& init) {
+  return std::make_unique<clip_attributes_kernel>(init);
+}
+
+std::unique_ptr<Kernel> make_clip(const KernelInit& init) { return std::make_unique<clip_kernel>(init); }
+
+using relu_types = type_list<float, double, int8_t, int16_t, int32_t, int64_t>;
+
+}  // namespace
+
+INFERD_CPU_KERNEL("Relu", 1, kMaxOpset, (make_unary<op_relu, relu_types>));
+INFERD_CPU_KERNEL("LeakyRelu", 1, kMaxOpset, make_leaky_relu);
+INFERD_CPU_KERNEL("Sigmoid", 1, kMaxOpset, (make_unary<op_sigmoid, float_types>));
+INFERD_CPU_KERNEL("Tanh", 1, kMaxOpset, (make_unary<op_tanh, float_types>));
+INFERD_CPU_KERNEL("Gelu", 20, kMaxOpset, make_gelu);
+INFERD_CPU_KERNEL("Clip", 1, 10, make_clip_attributes);
+INFERD_CPU_KERNEL("Clip", 11, kMaxOpset, make_clip);
+
+}  // namespace inferd

@@ -1,3 +1,21 @@
+// The inferd addon: a thin N-API layer over the engine's public C++ API. It computes nothing itself;
+// it checks arguments, points engine tensors at typed array memory and maps errors.
+//
+//   exports.Session        see session_wrap.h
+//   exports.inspect(path)  Model::inspect_file as a plain object (see model_info.h)
 #include <napi.h>
-Napi::Object Init(Napi::Env env, Napi::Object exports) { return exports; }
-NODE_API_MODULE(inferd, Init)
+
+#include "model_info.h"
+#include "session_wrap.h"
+
+namespace {
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Session", inferd::binding::SessionWrap::define(env));
+  exports.Set("inspect", Napi::Function::New(env, inferd::binding::inspect_model, "inspect"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(inferd, init)

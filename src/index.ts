@@ -1,0 +1,15 @@
+// inferd's public API.
+export { InferenceSession, inspectModel } from './engine/session.js';
+export type { Feed, RunOptions, SessionOptions, TensorMetadata } from './engine/session.js';
+export { type Tensor, elementCount, isTensor, tensor } from './engine/tensor.js';
+export {
+  DTYPES,
+  type DType,
+  type TypedArray,
+  dtypeOfTypedArray,
+  elementSize,
+  isDType,
+  typedArrayConstructorFor,
+} from './engine/dtypes.js';
+export { type EngineError, type EngineErrorCode, isEngineError } from './engine/errors.js';
+export type { NativeInspection, NativeUnsupportedOp } from './engine/native-addon.js';

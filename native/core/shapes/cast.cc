@@ -60,10 +60,11 @@ void infer_cast(ShapeContext& ctx) {
   // Cast-1 spells `to` as a string; an int is accepted there too (exporters of the time differ).
   const int64_t code = to->type == Attribute::Type::s ? type_code_from_name(ctx, to->s)
                                                        : ctx.attributes().require_int("to");
+  const bool in_enum = code >= 0 && code <= 64;
   const DType target = static_cast<DType>(code);
-  if (code < 0 || code > 64 || !castable(target)) {
+  if (!in_enum || !castable(target)) {
     fail(ErrorKind::unsupported, ctx.node().label(), ": attribute 'to' is ",
-         code >= 0 && code <= 64 && dtype_size(target) ? dtype_name(target) : onnx_type_name(code), " (", code,
+         in_enum && dtype_size(target) ? dtype_name(target) : onnx_type_name(code), " (", code,
          "); Cast supports float, double, float16, bfloat16, bool and the 8- to 64-bit integer types");
   }
   if (!castable(ctx.dtype(0)))

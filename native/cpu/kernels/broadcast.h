@@ -32,8 +32,6 @@ inline constexpr int64_t kParallelGrain = int64_t{1} << 16;
 template <class... Ts> struct type_list {};
 
 using float_types = type_list<float, double>;
-using signed_types = type_list<int8_t, int16_t, int32_t, int64_t>;
-using integer_types = type_list<int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t>;
 using numeric_types =
     type_list<float, double, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t>;
 
@@ -43,7 +41,8 @@ using numeric_types =
 template <class F, class... Ts>
 void visit_dtype(DType dtype, type_list<Ts...>, const std::string& who, F&& f) {
   const bool handled = ((dtype == dtype_of<Ts> ? (f(Ts{}), true) : false) || ...);
-  if (!handled) fail(ErrorKind::unsupported, who, ": the CPU kernel does not support type ", dtype_name(dtype));
+  if (!handled)
+    fail(ErrorKind::unsupported, who, ": the CPU kernel does not support type ", dtype_name(dtype));
 }
 
 // ---- defined integer arithmetic ------------------------------------------------------------------

@@ -14,7 +14,7 @@
 namespace inferd::cpu::math {
 
 // e^x. x = n·ln2 + r with |r| ≤ ln2/2 (ln2 split in two so n·ln2 is exact: Cody–Waite), e^r from
-// the degree-6 polynomial of Cephes' expf, then ·2^n built in the exponent bits. 2^n is applied as
+// the polynomial of Cephes' expf, then ·2^n built in the exponent bits. 2^n is applied as
 // two factors so that n from −149 (subnormal results) to 128 (x near ln FLT_MAX) stays representable.
 inline float exp(float x) {
   constexpr float kMaxArg = 88.7228394f;    // above: +inf
@@ -58,9 +58,9 @@ inline float tanh(float x) {
   return x != x ? x : (ax < 0.625f ? near_zero : far);
 }
 
-// erf(x). For |x| ≤ 1, x·P(x²); above, 1 − e^(−x²)·g(|x|) where g(t) = erfc(t)·e^(t²) varies slowly
-// and is fitted on [1, 4] in u = (t − 2.5)/1.5. Both polynomials are Chebyshev interpolants computed
-// for inferd (max relative error of erf: 1.7e-7 and 4e-8). erf(4) rounds to 1 in float.
+// erf(x). For |x| ≤ 1, x·P(x²); above, 1 − e^(−x²)·g(|x|), where g(t) = erfc(t)·e^(t²) varies
+// slowly and is fitted on [1, 4] in u = (t − 2.5)/1.5. Both polynomials are Chebyshev interpolants
+// computed for inferd (max relative error of erf: 1.7e-7 and 4e-8). erf(4) rounds to 1 in float.
 inline float erf(float x) {
   const float s = x * x;
   float p = 7.875874871e-05f;
@@ -98,9 +98,9 @@ inline double tanh(double x) { return std::tanh(x); }
 inline double erf(double x) { return std::erf(x); }
 inline double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
-// Floating → integer T, defined for every input (C leaves out-of-range conversions undefined): truncation
-// toward zero through int64, then wrapping into T, which is what numpy's astype gives on x86 for
-// values int64 holds (300.0 → uint8 44, −1.0 → uint8 255); NaN → 0; beyond int64, saturation.
+// Floating → integer T, defined for every input (C leaves out-of-range conversions undefined):
+// truncation toward zero through int64, then wrapping into T, which is what numpy's astype gives on
+// x86 for values int64 holds (300.0 → uint8 44, −1.0 → uint8 255); NaN → 0; beyond int64, saturation.
 template <class T, class F> T float_to_integer(F v) {
   static_assert(std::is_integral_v<T> && std::is_floating_point_v<F>);
   constexpr F kTwo63 = F(9223372036854775808.0), kTwo64 = F(18446744073709551616.0);

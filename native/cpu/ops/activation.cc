@@ -97,8 +97,8 @@ class clip_kernel final : public Kernel {
     if (!ctx.has_input(i)) return fallback;
     const Tensor& t = ctx.input(i);
     if (t.dtype != dtype_of<T> || t.size() != 1)
-      fail(ErrorKind::invalid_argument, label_, ": input '", name, "' must be a one-element ", dtype_name(dtype_of<T>),
-           " tensor, got ", dtype_name(t.dtype), " ", shape_to_string(t.shape));
+      fail(ErrorKind::invalid_argument, label_, ": input '", name, "' must be a one-element ",
+           dtype_name(dtype_of<T>), " tensor, got ", dtype_name(t.dtype), " ", shape_to_string(t.shape));
     return *t.data_as<T>();
   }
 
@@ -118,8 +118,8 @@ std::unique_ptr<Kernel> make_gelu(const KernelInit& init) {
   const std::string approximate = init.attributes().get_string("approximate", "none");
   if (approximate == "tanh") return std::make_unique<unary_kernel<op_gelu_tanh, float_types>>(init);
   if (approximate == "none") return std::make_unique<unary_kernel<op_gelu, float_types>>(init);
-  fail(ErrorKind::invalid_model, init.node.label(), ": attribute 'approximate' must be \"none\" or \"tanh\", got \"",
-       approximate, "\"");
+  fail(ErrorKind::invalid_model, init.node.label(),
+       ": attribute 'approximate' must be \"none\" or \"tanh\", got \"", approximate, "\"");
 }
 
 std::unique_ptr<Kernel> make_clip_attributes(const KernelInit& init) {

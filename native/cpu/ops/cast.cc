@@ -1,6 +1,7 @@
-// CPU kernel of Cast (and CastLike) between float, double, float16, bfloat16, bool and the 8- to 64-bit integers.
-// Every conversion reads the source as one of integer, bool, float or double (float16 and bfloat16
-// through float) and writes it with the rules below; the planner has set the output's type from `to`.
+// CPU kernel of Cast (and CastLike) between float, double, float16, bfloat16, bool and the 8- to
+// 64-bit integers. Every conversion reads the source as an integer, bool, float or double (float16 and
+// bfloat16 through float) and writes it by the rules of op_cast; the planner has set the output's type
+// from `to` (CastLike: from input 1).
 #include <cstring>
 #include <memory>
 #include <string>
@@ -43,7 +44,8 @@ template <class To> struct op_cast {
     if constexpr (std::is_same_v<To, half_t>) return half_t{float_to_half(static_cast<float>(v))};
     else if constexpr (std::is_same_v<To, bf16_t>) return bf16_t{float_to_bf16(static_cast<float>(v))};
     else if constexpr (std::is_same_v<To, bool>) return v != V(0);
-    else if constexpr (std::is_integral_v<To> && std::is_floating_point_v<V>) return math::float_to_integer<To>(v);
+    else if constexpr (std::is_integral_v<To> && std::is_floating_point_v<V>)
+      return math::float_to_integer<To>(v);
     else return static_cast<To>(v);
   }
 };

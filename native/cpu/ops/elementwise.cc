@@ -83,8 +83,10 @@ class broadcast_rule {
         has_axis_(init.attributes().has("axis")),
         axis_(init.attributes().get_int("axis", 0)) {}
 
-  void plan(const std::string& who, const Tensor& a, const Tensor& b, const Tensor& c, broadcast_walk* walk) const {
-    const bool ok = legacy_ ? plan_legacy(a.shape, b.shape, c.shape, walk) : plan_broadcast(a.shape, b.shape, c.shape, walk);
+  void plan(const std::string& who, const Tensor& a, const Tensor& b, const Tensor& c,
+            broadcast_walk* walk) const {
+    const bool ok = legacy_ ? plan_legacy(a.shape, b.shape, c.shape, walk)
+                            : plan_broadcast(a.shape, b.shape, c.shape, walk);
     if (!ok)
       fail(ErrorKind::out_of_range, who, ": input shapes ", shape_to_string(a.shape), " and ",
            shape_to_string(b.shape), " do not broadcast to the output shape ", shape_to_string(c.shape));
@@ -113,7 +115,8 @@ template <class T> void check_no_zero(const std::string& who, const Tensor& divi
   const T* p = divisor.data_as<T>();
   const int64_t n = divisor.size();
   for (int64_t i = 0; i < n; ++i)
-    if (p[i] == 0) fail(ErrorKind::runtime, who, ": integer division by zero (input B is 0 at flat index ", i, ")");
+    if (p[i] == 0)
+      fail(ErrorKind::runtime, who, ": integer division by zero (input B is 0 at flat index ", i, ")");
 }
 
 // Add, Sub, Mul, Div: both inputs and the output of one type.

@@ -24,9 +24,14 @@ namespace {
 // e^x within about 2 ulp, in a form the compiler vectorises (std::exp is an opaque library call):
 // x = n·ln2 + r with |r| ≤ ln2/2, e^r from the Cephes polynomial, 2^n written into the exponent bits.
 // Below −87.3, where e^x leaves the normal floats, it returns 0 rather than a subnormal. NaN stays NaN.
+// Written with value selects and arithmetic only: std::max/min (which select references) and
+// std::floor keep GCC from vectorising the loops this is inlined into.
 inline float exp_approx(float in) {
-  const float x = std::min(std::max(in, -87.3f), 88.3f);  // in this order std::max/min pass a NaN on
-  float n = std::floor(x * 1.44269504f + 0.5f);
+  float x = in < -87.3f ? -87.3f : in;  // a NaN passes both clamps
+  x = x > 88.3f ? 88.3f : x;
+  // Round x·log2(e) to the nearest integer: adding 1.5·2^23 leaves no fraction bits.
+  constexpr float kRound = 12582912.0f;
+  float n = (x * 1.44269504f + kRound) - kRound;
   // n·ln2 subtracted in two parts, the first exact in float, so that r keeps its low bits.
   const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
@@ -36,12 +41,15 @@ inline float exp_approx(float in) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  n = n >= -126.0f ? n : -126.0f;  // only a NaN x gets here out of range; p carries its NaN
+  n = n >= -126.0f ? n : -126.0f;  // only a NaN gets here out of [-126, 127]; p carries the NaN
   const int32_t bits = (static_cast<int32_t>(n) + 127) * (1 << 23);
   float two_to_n;
   std::memcpy(&two_to_n, &bits, sizeof two_to_n);
-  return in < -87.3f ? 0.0f : p * two_to_n;
+  const float result = p * two_to_n;
+  return in < -87.3f ? 0.0f : result;
 }
+
+inline float max_value(float a, float b) { return a < b ? b : a; }  // a NaN b is skipped
 
 // Reductions through independent lanes: strict IEEE order forbids the compiler from vectorising a
 // single running max or sum.
@@ -52,9 +60,10 @@ float max_of(const float* x, int64_t n) {
   std::fill(lanes, lanes + kLanes, -std::numeric_limits<float>::infinity());
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) lanes[l] = std::max(lanes[l], x[i + l]);
-  float m = *std::max_element(lanes, lanes + kLanes);
-  for (; i < n; ++i) m = std::max(m, x[i]);
+    for (int l = 0; l < kLanes; ++l) lanes[l] = max_value(lanes[l], x[i + l]);
+  float m = lanes[0];
+  for (int l = 1; l < kLanes; ++l) m = max_value(m, lanes[l]);
+  for (; i < n; ++i) m = max_value(m, x[i]);
   return m;
 }
 
@@ -97,7 +106,7 @@ void normalize_columns(const float* x, float* y, int64_t D, int64_t inner, int64
   }
   for (int64_t a = 0; a < D; ++a) {
     const float* row = x + a * inner;
-    for (int64_t t = 0; t < width; ++t) m[t] = std::max(m[t], row[t]);
+    for (int64_t t = 0; t < width; ++t) m[t] = max_value(m[t], row[t]);
   }
   for (int64_t a = 0; a < D; ++a) {
     const float* in = x + a * inner;

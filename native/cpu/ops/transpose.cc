@@ -1,12 +1,13 @@
-// CPU kernel of Transpose. Every transpose is first reduced to its essentials (see simplify), which
-// turns most real ones (NCHW <-> NHWC, attention's [B, S, H, D] -> [B, H, S, D], matrix transposes)
-// into a batched 2-D transpose of contiguous blocks, done tile by tile so that both the rows read and
-// the rows written stay in cache. The rest walk the output in order.
+// CPU kernel of Transpose. Every transpose is first reduced to its essentials (see simplify): most
+// real ones (NCHW <-> NHWC, attention's [B, S, H, D] -> [B, H, S, D], matrix transposes) become a
+// batched 2-D transpose of contiguous blocks. Any transpose is then a set of 2-D ones (see
+// transpose_layout), done in cache-line tiles with SIMD register transposes where the block size
+// has one, and with plain copies (the portable reference path) where it has none.
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
-#if defined(__AVX__)
+#if defined(__SSE2__)
 #include <immintrin.h>
 #endif
 
@@ -87,14 +88,15 @@ Layout simplify(const Shape& in, const int* perm, size_t element_bytes) {
   return out;
 }
 
-// Enough work per parallel chunk to outweigh waking a thread.
-constexpr int64_t kBytesPerTask = 64 * 1024;
+// ---- 2-D tiles -----------------------------------------------------------------------------------
+// A rows x cols matrix of blocks read with row stride src_ld is written transposed with row stride
+// dst_ld (strides in blocks). Tiles are as many blocks a side as fill a 64-byte cache line, so every
+// line of a tile is read whole and written whole, at once: with strides that are powers of two every
+// row maps to the same cache set, and lines revisited later would have been evicted by then.
 
-// ---- 2-D blocks ----------------------------------------------------------------------------------
-// Every transpose below is a set of 2-D ones: a rows x cols matrix read with row stride src_ld is
-// written transposed with row stride dst_ld (strides in blocks). Micro-kernels move a square of
-// blocks through registers: rows of it are read whole and written whole.
+template <size_t B> constexpr int64_t tile_side() { return B == 0 ? 8 : B >= 64 ? 1 : static_cast<int64_t>(64 / B); }
 
+// The portable path: block by block, writing each output row in order.
 template <size_t B>
 void transpose_small(const char* src, size_t src_ld, char* dst, size_t dst_ld, int64_t rows, int64_t cols, size_t b) {
   for (int64_t c = 0; c < cols; ++c)
@@ -103,14 +105,34 @@ void transpose_small(const char* src, size_t src_ld, char* dst, size_t dst_ld, i
                     src + (static_cast<size_t>(r) * src_ld + static_cast<size_t>(c)) * b, b);
 }
 
-// The side of the square a micro-kernel moves at once; 0 when there is none for this size.
-template <size_t B> constexpr int64_t micro_side() {
-#if defined(__AVX__)
-  if (B == 4) return 8;
-  if (B == 8) return 4;
-#endif
-  return 0;
+#if defined(__SSE2__)
+// n x n blocks of 16 / n bytes, one row per register: interleaving row i with row i + n/2, log2(n)
+// times over, leaves the transpose (the perfect shuffle applied log2(n) times to row indices).
+template <int n, typename Interleave>
+inline void transpose_sse(const char* src, size_t src_ld, char* dst, size_t dst_ld, Interleave interleave) {
+  __m128i r[n], t[n];
+  for (int i = 0; i < n; ++i) r[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + static_cast<size_t>(i) * src_ld));
+  for (int round = 1; round < n; round *= 2) {
+    for (int i = 0; i < n / 2; ++i) interleave(r[i], r[i + n / 2], &t[2 * i], &t[2 * i + 1]);
+    for (int i = 0; i < n; ++i) r[i] = t[i];
+  }
+  for (int i = 0; i < n; ++i) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + static_cast<size_t>(i) * dst_ld), r[i]);
 }
+
+inline void transpose_16x16_b1(const char* src, size_t src_ld, char* dst, size_t dst_ld) {
+  transpose_sse<16>(src, src_ld, dst, dst_ld, [](__m128i a, __m128i b, __m128i* lo, __m128i* hi) {
+    *lo = _mm_unpacklo_epi8(a, b);
+    *hi = _mm_unpackhi_epi8(a, b);
+  });
+}
+
+inline void transpose_8x8_b2(const char* src, size_t src_ld, char* dst, size_t dst_ld) {
+  transpose_sse<8>(src, src_ld * 2, dst, dst_ld * 2, [](__m128i a, __m128i b, __m128i* lo, __m128i* hi) {
+    *lo = _mm_unpacklo_epi16(a, b);
+    *hi = _mm_unpackhi_epi16(a, b);
+  });
+}
+#endif
 
 #if defined(__AVX__)
 // 8 x 8 floats (any 4-byte type): unpack pairs, then quads, then 128-bit halves.
@@ -150,61 +172,65 @@ inline void transpose_4x4_b8(const char* src, size_t src_ld, char* dst, size_t d
 }
 #endif
 
+// The side of the square of blocks a register micro-kernel moves; 0 when there is none.
+template <size_t B> constexpr int64_t micro_side() {
+#if defined(__SSE2__)
+  if (B == 1) return 16;
+  if (B == 2) return 8;
+#endif
+#if defined(__AVX__)
+  if (B == 4) return 8;
+  if (B == 8) return 4;
+#endif
+  return 0;
+}
+
 template <size_t B> inline void transpose_micro(const char* src, size_t src_ld, char* dst, size_t dst_ld) {
+#if defined(__SSE2__)
+  if constexpr (B == 1) transpose_16x16_b1(src, src_ld, dst, dst_ld);
+  if constexpr (B == 2) transpose_8x8_b2(src, src_ld, dst, dst_ld);
+#endif
 #if defined(__AVX__)
   if constexpr (B == 4) transpose_8x8_b4(src, src_ld, dst, dst_ld);
   if constexpr (B == 8) transpose_4x4_b8(src, src_ld, dst, dst_ld);
 #endif
 }
 
-// The side of a tile: as many blocks as fill a 64-byte cache line, so that each input row read and
-// each output row written is a whole line, used at once. Without that, strides that are powers of two
-// map every row of a tile to the same cache set and the lines evict each other before they are done.
-template <size_t B> constexpr int64_t tile_side() { return B == 0 ? 8 : B >= 64 ? 1 : static_cast<int64_t>(64 / B); }
-
+// One tile of at most tile_side x tile_side blocks.
 template <size_t B>
 void transpose_tile(const char* src, size_t src_ld, char* dst, size_t dst_ld, int64_t rows, int64_t cols, size_t b) {
-  constexpr int64_t t = tile_side<B>();
-  constexpr int64_t m = micro_side<B>();
+  constexpr int64_t t = tile_side<B>(), m = micro_side<B>();
   if constexpr (m != 0) {
     if (rows == t && cols == t) {
-      for (int64_t r = 0; r < t; r += m)
-        for (int64_t c = 0; c < t; c += m)
+      for (int64_t c = 0; c < t; c += m)
+        for (int64_t r = 0; r < t; r += m)
           transpose_micro<B>(src + (static_cast<size_t>(r) * src_ld + static_cast<size_t>(c)) * B, src_ld,
                              dst + (static_cast<size_t>(c) * dst_ld + static_cast<size_t>(r)) * B, dst_ld);
       return;
     }
-  } else if constexpr (B != 0 && t > 1) {
-    if (rows == t && cols == t) {
-      // Staged through a buffer in L1: rows are read whole, then written whole.
-      unsigned char staged[t * t * B];
-      for (int64_t r = 0; r < t; ++r)
-        std::memcpy(staged + static_cast<size_t>(r * t) * B, src + static_cast<size_t>(r) * src_ld * B, t * B);
-      for (int64_t c = 0; c < t; ++c)
-        for (int64_t r = 0; r < t; ++r)
-          copy_block<B>(dst + (static_cast<size_t>(c) * dst_ld + static_cast<size_t>(r)) * B,
-                        reinterpret_cast<const char*>(staged) + static_cast<size_t>(r * t + c) * B, B);
-      return;
-    }
   }
-  transpose_small<B>(src, src_ld, dst, dst_ld, rows, cols, b);  // ragged edges, and large blocks
+  transpose_small<B>(src, src_ld, dst, dst_ld, rows, cols, b);  // ragged edges; sizes without a micro-kernel
 }
 
-// Columns [c_begin, c_end) of the matrix (at most a tile wide), all rows, tile by tile.
+// A panel of tiles: rows [r_begin, r_end) by columns [c_begin, c_end). Panels bound how many pages
+// one pass touches (a long column of input rows would miss the TLB on every row).
 template <size_t B>
-void transpose_strip(const char* src, size_t src_ld, char* dst, size_t dst_ld, int64_t rows, int64_t c_begin,
-                     int64_t c_end, size_t b) {
+void transpose_panel(const char* src, size_t src_ld, char* dst, size_t dst_ld, int64_t r_begin, int64_t r_end,
+                     int64_t c_begin, int64_t c_end, size_t b) {
   constexpr int64_t t = tile_side<B>();
-  src += static_cast<size_t>(c_begin) * b;
-  dst += static_cast<size_t>(c_begin) * dst_ld * b;
-  for (int64_t r = 0; r < rows; r += t)
-    transpose_tile<B>(src + static_cast<size_t>(r) * src_ld * b, src_ld, dst + static_cast<size_t>(r) * b, dst_ld,
-                      std::min(t, rows - r), c_end - c_begin, b);
+  for (int64_t c = c_begin; c < c_end; c += t)
+    for (int64_t r = r_begin; r < r_end; r += t)
+      transpose_tile<B>(src + (static_cast<size_t>(r) * src_ld + static_cast<size_t>(c)) * b, src_ld,
+                        dst + (static_cast<size_t>(c) * dst_ld + static_cast<size_t>(r)) * b, dst_ld,
+                        std::min(t, r_end - r), std::min(t, c_end - c), b);
 }
 
 // ---- Any permutation -----------------------------------------------------------------------------
 // The input's innermost axis (contiguous when read) and the output's innermost axis (contiguous when
-// written) are the columns and rows of a 2-D transpose; every other axis repeats it at some offset.
+// written) are the columns and the rows of a 2-D transpose; every other axis repeats it at an offset.
+
+// Enough work per parallel chunk to outweigh waking a thread.
+constexpr int64_t kBytesPerTask = 64 * 1024;
 
 template <size_t B>
 void transpose_layout(const char* in, char* out, const Layout& layout, ThreadPool& threads) {
@@ -230,7 +256,7 @@ void transpose_layout(const char* in, char* out, const Layout& layout, ThreadPoo
   const size_t src_ld = static_cast<size_t>(in_strides[layout.perm[rank - 1]]);
   const size_t dst_ld = static_cast<size_t>(out_strides[q]);
 
-  // The other axes, in output order, with their steps in the input and the output.
+  // The other axes, in output order, with the steps they take in the input and the output.
   int64_t dims[kMaxRank], in_steps[kMaxRank], out_steps[kMaxRank];
   int outer_rank = 0;
   int64_t outer = 1;
@@ -243,35 +269,25 @@ void transpose_layout(const char* in, char* out, const Layout& layout, ThreadPoo
     ++outer_rank;
   }
 
-  constexpr int64_t kStripCols = tile_side<B>();
-  const int64_t strips = (cols + kStripCols - 1) / kStripCols;
-  const int64_t task_bytes = rows * std::min(cols, kStripCols) * static_cast<int64_t>(b);
-  threads.parallel_for(outer * strips, std::max<int64_t>(1, kBytesPerTask / task_bytes), [&](int64_t begin, int64_t end) {
-    // The odometer over the other axes, started at the matrix task `begin` falls in.
-    int64_t index[kMaxRank];
-    int64_t in_offset = 0, out_offset = 0;
-    int64_t rest = begin / strips;
-    for (int k = outer_rank - 1; k >= 0; --k) {
-      index[k] = rest % dims[k];
-      rest /= dims[k];
-      in_offset += index[k] * in_steps[k];
-      out_offset += index[k] * out_steps[k];
-    }
-    int64_t strip = begin % strips;
-    for (int64_t t = begin; t < end; ++t) {
-      const int64_t c0 = strip * kStripCols;
-      transpose_strip<B>(in + static_cast<size_t>(in_offset) * b, src_ld, out + static_cast<size_t>(out_offset) * b,
-                         dst_ld, rows, c0, std::min(c0 + kStripCols, cols), b);
-      if (++strip < strips) continue;
-      strip = 0;
+  // Tasks: (matrix, row panel, column panel), column panel fastest. A panel is 8 x 8 tiles.
+  const int64_t side = 8 * tile_side<B>();
+  const int64_t row_panels = (rows + side - 1) / side, col_panels = (cols + side - 1) / side;
+  const int64_t task_bytes = std::min(rows, side) * std::min(cols, side) * static_cast<int64_t>(b);
+  threads.parallel_for(outer * row_panels * col_panels, std::max<int64_t>(1, kBytesPerTask / task_bytes),
+                       [&](int64_t begin, int64_t end) {
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t cp = task % col_panels, rp = task / col_panels % row_panels;
+      int64_t matrix = task / col_panels / row_panels;
+      int64_t in_offset = 0, out_offset = 0;
       for (int k = outer_rank - 1; k >= 0; --k) {
-        in_offset += in_steps[k];
-        out_offset += out_steps[k];
-        if (++index[k] < dims[k]) break;
-        in_offset -= index[k] * in_steps[k];
-        out_offset -= index[k] * out_steps[k];
-        index[k] = 0;
+        const int64_t index = matrix % dims[k];
+        matrix /= dims[k];
+        in_offset += index * in_steps[k];
+        out_offset += index * out_steps[k];
       }
+      transpose_panel<B>(in + static_cast<size_t>(in_offset) * b, src_ld, out + static_cast<size_t>(out_offset) * b,
+                         dst_ld, rp * side, std::min(rows, (rp + 1) * side), cp * side,
+                         std::min(cols, (cp + 1) * side), b);
     }
   });
 }

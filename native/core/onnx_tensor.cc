@@ -29,13 +29,14 @@ std::string read_whole_file(const std::string& path, const char* what) {
   if (!std::filesystem::is_regular_file(path, ec))
     fail(ErrorKind::invalid_argument, "cannot read ", what, " '", path, "': ",
          std::filesystem::exists(path, ec) ? "not a regular file" : "no such file");
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) fail(ErrorKind::invalid_argument, "cannot read ", what, " '", path, "': ", ec.message());
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(ErrorKind::invalid_argument, "cannot open ", what, " '", path, "': ", std::strerror(errno));
-  std::string bytes;
-  const std::uintmax_t size = std::filesystem::file_size(path, ec);
-  if (!ec) bytes.reserve(static_cast<size_t>(size));
-  bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  if (in.bad()) fail(ErrorKind::invalid_argument, "error reading ", what, " '", path, "'");
+  std::string bytes(static_cast<size_t>(size), '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(size));
+  if (static_cast<std::uintmax_t>(in.gcount()) != size)
+    fail(ErrorKind::invalid_argument, "cannot read ", what, " '", path, "': read ", in.gcount(), " of ", size, " bytes");
   return bytes;
 }
 

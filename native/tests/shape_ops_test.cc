@@ -357,9 +357,11 @@ void transpose_matches_reference() {
   std::vector<float> got = values_of<float>(out.outputs[0]);
   CHECK(std::equal(got.begin(), got.end(), expected.begin(), [](float a, int64_t b) { return a == b; }));
 
-  // Every permutation of rank 2 to 4, on shapes that exercise the 2-D tiles (sizes around the tile
-  // of 32), dims of size 1 (dropped) and blocks that stay innermost (folded into the element).
-  const std::vector<Shape> shapes = {{37, 70}, {1, 33, 65}, {3, 34, 5}, {2, 1, 3, 1}, {5, 4, 3, 2}, {2, 33, 1, 40}, {7, 3, 31, 2}};
+  // Every permutation of rank 2 to 4, on shapes that exercise whole tiles (64 bytes a side) with
+  // ragged edges, dims of size 1 (dropped) and blocks that stay innermost (folded into the element:
+  // sizes 2 to 32 bytes, some with no micro-kernel).
+  const std::vector<Shape> shapes = {{37, 70}, {130, 200}, {1, 33, 65}, {3, 70, 129}, {3, 34, 5}, {66, 40, 4},
+                                     {2, 1, 3, 1}, {5, 4, 3, 2}, {2, 33, 1, 40}, {7, 3, 31, 2}};
   for (const Shape& shape : shapes) {
     std::vector<int64_t> perm(shape.size());
     std::iota(perm.begin(), perm.end(), 0);

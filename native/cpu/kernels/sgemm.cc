@@ -252,7 +252,9 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
 
 // Splits C into strips, one blocked GEMM each. Column strips (whole NR tiles) are preferred: each
 // task then packs its own part of op(B) and only op(A), the smaller operand of a wide problem, is
-// packed by every task. Row strips serve tall, narrow problems.
+// packed by every task. Row strips serve tall, narrow problems. One strip per thread: the work is
+// uniform, and every extra strip re-packs the shared operand (at 512³, eight strips on two threads
+// ran at 230 GFLOP/s against 290 for two).
 template <MicroKernel kernel>
 void gemm_parallel(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                    int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, ThreadPool* pool) {

@@ -30,6 +30,7 @@ class ConcatKernel final : public Kernel {
     // Checked before any copy: the blocks must tile each output row exactly.
     size_t row_bytes = 0;
     for (size_t k = 0; k < ctx.input_count; ++k) {
+      if (!ctx.has_input(k)) fail(ErrorKind::runtime, label_, ": input ", k, " is missing");
       const Tensor& in = ctx.input(k);
       if (in.rank() != rank || in.dtype != out.dtype || dims_product(in.shape, 0, axis) != outer)
         fail(ErrorKind::runtime, label_, ": input ", k, " ", shape_to_string(in.shape), " does not fit output ",

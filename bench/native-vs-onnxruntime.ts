@@ -53,8 +53,8 @@ function runHarness(modelPath: string, batch: number): Stats {
 
 function runAddon(session: InferenceSession, input: Float32Array, batch: number): Stats {
   const output = new Float32Array(batch * 10);
-  const feeds = { x: { dtype: 'float32' as const, dims: [batch, 784], data: input } };
-  const options = { outputs: { y: output } };
+  const feeds = { input: { dtype: 'float32' as const, dims: [batch, 784], data: input } };
+  const options = { outputs: { output } };
   for (let i = 0; i < 50; ++i) session.run(feeds, options);
   const latencies: number[] = [];
   for (let i = 0; i < iterationsFor(batch); ++i) {
@@ -66,7 +66,7 @@ function runAddon(session: InferenceSession, input: Float32Array, batch: number)
 }
 
 async function runOrt(session: ort.InferenceSession, input: Float32Array, batch: number): Promise<Stats> {
-  const feeds = { x: new ort.Tensor('float32', input, [batch, 784]) };
+  const feeds = { input: new ort.Tensor('float32', input, [batch, 784]) };
   for (let i = 0; i < 50; ++i) await session.run(feeds);
   const latencies: number[] = [];
   for (let i = 0; i < iterationsFor(batch); ++i) {

@@ -720,7 +720,7 @@ void test_robustness(const fs::path& root) {
     if (fs::exists(input) && fs::file_size(input) <= 4096)
       fuzz_one(onnx_detail::read_whole_file(input.string(), "tensor"), true, std::string(c) + "/input_0.pb", rng);
   }
-  EXPECT(fuzzed_cases >= 12);
+  if (fs::is_directory(root)) EXPECT(fuzzed_cases >= 12);
 
   for (int i = 0; i < 3000; ++i) {
     std::string bytes(rng.below(300), '\0');

@@ -2,10 +2,13 @@
 // this layer checks the names (which input is missing, which is unknown) and turns them into the
 // positional arrays the native session takes, and the native session checks dtypes, shapes and sizes.
 // run() is synchronous and computes on the calling thread: call it from a worker, not the main loop.
-import { type DType, type TypedArray, carriesDType, isTypedArray, typedArrayConstructorFor } from './dtypes.js';
-import { invalidArgument, outOfRange } from './errors.js';
+import { type DType, type TypedArray, isTypedArray, typedArrayConstructorFor } from './dtypes.js';
+import { invalidArgument } from './errors.js';
+import { type Feed, checkNames, describeInfo, orderFeeds } from './feeds.js';
 import { type NativeSession, type NativeTensorInfo, loadAddon } from './native-addon.js';
-import { type Tensor, elementCount, isTensor } from './tensor.js';
+import { type Tensor, elementCount } from './tensor.js';
+
+export type { Feed } from './feeds.js';
 
 export interface TensorMetadata {
   readonly name: string;
@@ -27,7 +30,6 @@ export interface RunOptions {
   outputs?: Record<string, TypedArray>;
 }
 
-export type Feed = Tensor | TypedArray;
 
 export class InferenceSession {
   readonly inputs: readonly TensorMetadata[];
@@ -76,7 +78,7 @@ export class InferenceSession {
 
   // The dims every output will have for inputs of these dims.
   outputDims(inputDims: Record<string, readonly number[]>): Record<string, readonly number[]> {
-    this.#checkNames(inputDims, this.#inputIndex, 'input');
+    checkNames(inputDims, this.#inputIndex, 'input');
     const ordered = this.inputs.map((info) => {
       const dims = inputDims[info.name];
       if (dims === undefined) throw invalidArgument(`missing dims for input '${info.name}' (${describeInfo(info)})`);
@@ -89,32 +91,15 @@ export class InferenceSession {
     if (typeof feeds !== 'object' || feeds === null) {
       throw invalidArgument(`run(feeds): feeds must be an object mapping input names to tensors`);
     }
-    this.#checkNames(feeds, this.#inputIndex, 'input');
-    const data: TypedArray[] = [];
-    const dims: (readonly number[])[] = [];
-    for (const info of this.inputs) {
-      const feed = feeds[info.name];
-      if (feed === undefined) throw invalidArgument(`missing input '${info.name}' (${describeInfo(info)})`);
-      if (isTypedArray(feed)) {
-        data.push(feed);
-        dims.push(dimsOfBareArray(info, feed));
-      } else if (isTensor(feed)) {
-        if (feed.dtype !== info.dtype) {
-          throw invalidArgument(`input '${info.name}' has dtype ${info.dtype}, got ${withArticle(feed.dtype)} tensor`);
-        }
-        data.push(feed.data);
-        dims.push(feed.dims);
-      } else {
-        throw invalidArgument(`input '${info.name}' must be a Tensor or a typed array`);
-      }
-    }
+    checkNames(feeds, this.#inputIndex, 'input');
+    const { data, dims } = orderFeeds(this.inputs, feeds);
 
     const outputDims = this.#outputDimsFor(dims);
     let results: ArrayBufferView[];
     if (options.outputs === undefined) {
       results = this.#native.run(data, dims);
     } else {
-      this.#checkNames(options.outputs, this.#outputIndex, 'output');
+      checkNames(options.outputs, this.#outputIndex, 'output');
       const given = options.outputs;
       const buffers = this.outputs.map((info, index) => {
         const buffer = given[info.name];
@@ -148,14 +133,6 @@ export class InferenceSession {
     return byName;
   }
 
-  #checkNames(record: object, known: ReadonlyMap<string, number>, role: 'input' | 'output'): void {
-    for (const name of Object.keys(record)) {
-      if (!known.has(name)) {
-        const names = [...known.keys()].map((n) => `'${n}'`).join(', ');
-        throw invalidArgument(`unknown ${role} '${name}'; the model's ${role}s are ${names || 'none'}`);
-      }
-    }
-  }
 }
 
 export function inspectModel(path: string) {
@@ -172,32 +149,6 @@ function freezeMetadata(info: NativeTensorInfo): TensorMetadata {
   });
 }
 
-// "float32 [batch, 784]"
-function describeInfo(info: TensorMetadata): string {
-  if (!info.hasShape) return `${info.dtype}, any shape`;
-  const dims = info.dims.map((dim, axis) => (dim >= 0 ? String(dim) : (info.dimNames[axis] ?? '?')));
-  return `${info.dtype} [${dims.join(', ')}]`;
-}
-
-// A bare typed array takes the declared dims, with at most one dynamic dimension worked out from its
-// length; anything more ambiguous needs a Tensor.
-function dimsOfBareArray(info: TensorMetadata, data: TypedArray): readonly number[] {
-  if (!carriesDType(data, info.dtype)) {
-    const expected = typedArrayConstructorFor(info.dtype).name;
-    throw invalidArgument(`input '${info.name}' has dtype ${info.dtype} and must be ${withArticle(expected)}, got ${withArticle(data.constructor.name)}`);
-  }
-  const dynamic = info.dims.filter((dim) => dim < 0).length;
-  if (!info.hasShape || dynamic > 1) {
-    throw invalidArgument(`input '${info.name}' (${describeInfo(info)}) needs a Tensor with dims, not a bare typed array`);
-  }
-  if (dynamic === 0) return info.dims;
-  const known = info.dims.reduce((product, dim) => (dim < 0 ? product : product * dim), 1);
-  if (known === 0 || data.length % known !== 0) {
-    throw outOfRange(`input '${info.name}' (${describeInfo(info)}) cannot hold ${data.length} elements`);
-  }
-  return info.dims.map((dim) => (dim < 0 ? data.length / known : dim));
-}
-
 function sameDims(a: readonly (readonly number[])[], b: readonly (readonly number[])[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; ++i) {
@@ -209,7 +160,3 @@ function sameDims(a: readonly (readonly number[])[], b: readonly (readonly numbe
   return true;
 }
 
-// "a Float32Array", "an Int32Array", "an int64"
-function withArticle(word: string): string {
-  return /^[aeio]/i.test(word) ? `an ${word}` : `a ${word}`;
-}

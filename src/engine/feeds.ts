@@ -1,0 +1,82 @@
+// Feeds as callers write them (by name; a Tensor, or a bare typed array whose shape follows from
+// the model's declared dims) turned into the positional arrays the native session takes. Shared by
+// InferenceSession.run and the Engine's request intake, so both say the same thing about mistakes.
+import { type TypedArray, carriesDType, isTypedArray, typedArrayConstructorFor } from './dtypes.js';
+import { invalidArgument, outOfRange } from './errors.js';
+import { isTensor, type Tensor } from './tensor.js';
+
+export type Feed = Tensor | TypedArray;
+
+// What feeds are checked against: the model's declared inputs.
+export interface InputMetadata {
+  readonly name: string;
+  readonly dtype: Tensor['dtype'];
+  readonly dims: readonly number[];
+  readonly dimNames: readonly (string | null)[];
+  readonly hasShape: boolean;
+}
+
+// The feeds in the model's input order, with the dims of each.
+export function orderFeeds(
+  inputs: readonly InputMetadata[],
+  feeds: Record<string, Feed>,
+): { data: TypedArray[]; dims: (readonly number[])[] } {
+  const data: TypedArray[] = [];
+  const dims: (readonly number[])[] = [];
+  for (const info of inputs) {
+    const feed = feeds[info.name];
+    if (feed === undefined) throw invalidArgument(`missing input '${info.name}' (${describeInfo(info)})`);
+    if (isTypedArray(feed)) {
+      data.push(feed);
+      dims.push(dimsOfBareArray(info, feed));
+    } else if (isTensor(feed)) {
+      if (feed.dtype !== info.dtype) {
+        throw invalidArgument(`input '${info.name}' has dtype ${info.dtype}, got ${withArticle(feed.dtype)} tensor`);
+      }
+      data.push(feed.data);
+      dims.push(feed.dims);
+    } else {
+      throw invalidArgument(`input '${info.name}' must be a Tensor or a typed array`);
+    }
+  }
+  return { data, dims };
+}
+
+export function checkNames(record: object, known: ReadonlyMap<string, number>, role: 'input' | 'output'): void {
+  for (const name of Object.keys(record)) {
+    if (!known.has(name)) {
+      const names = [...known.keys()].map((n) => `'${n}'`).join(', ');
+      throw invalidArgument(`unknown ${role} '${name}'; the model's ${role}s are ${names || 'none'}`);
+    }
+}
+  }
+// "float32 [batch, 784]"
+export function describeInfo(info: InputMetadata): string {
+  if (!info.hasShape) return `${info.dtype}, any shape`;
+  const dims = info.dims.map((dim, axis) => (dim >= 0 ? String(dim) : (info.dimNames[axis] ?? '?')));
+  return `${info.dtype} [${dims.join(', ')}]`;
+}
+
+// A bare typed array takes the declared dims, with at most one dynamic dimension worked out from its
+// length; anything more ambiguous needs a Tensor.
+function dimsOfBareArray(info: InputMetadata, data: TypedArray): readonly number[] {
+  if (!carriesDType(data, info.dtype)) {
+    const expected = typedArrayConstructorFor(info.dtype).name;
+    throw invalidArgument(`input '${info.name}' has dtype ${info.dtype} and must be ${withArticle(expected)}, got ${withArticle(data.constructor.name)}`);
+  }
+  const dynamic = info.dims.filter((dim) => dim < 0).length;
+  if (!info.hasShape || dynamic > 1) {
+    throw invalidArgument(`input '${info.name}' (${describeInfo(info)}) needs a Tensor with dims, not a bare typed array`);
+  }
+  if (dynamic === 0) return info.dims;
+  const known = info.dims.reduce((product, dim) => (dim < 0 ? product : product * dim), 1);
+  if (known === 0 || data.length % known !== 0) {
+    throw outOfRange(`input '${info.name}' (${describeInfo(info)}) cannot hold ${data.length} elements`);
+  }
+  return info.dims.map((dim) => (dim < 0 ? data.length / known : dim));
+}
+
+// "a Float32Array", "an Int32Array", "an int64"
+function withArticle(word: string): string {
+  return /^[aeio]/i.test(word) ? `an ${word}` : `a ${word}`;
+}

@@ -41,7 +41,7 @@ using SgemmFn = void (*)(bool, bool, int64_t, int64_t, int64_t, float, const flo
 // One problem with random operands stored with padded row strides; compares every element of C
 // (and checks the padding past each row of C is untouched) against sgemm_reference.
 bool check_sgemm_case(SgemmFn fn, ThreadPool* pool, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
-                      float beta, int64_t pad, bool nan_c = false) {
+                      float beta, int64_t pad, bool nan_c = false, bool prepack = false) {
   const int64_t lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
   const std::vector<float> A = random_floats(static_cast<size_t>((ta ? K : M) * lda));
   const std::vector<float> B = random_floats(static_cast<size_t>((tb ? N : K) * ldb));
@@ -56,7 +56,12 @@ bool check_sgemm_case(SgemmFn fn, ThreadPool* pool, bool ta, bool tb, int64_t M,
   for (size_t i = 0; i < B.size(); ++i) absB[i] = std::fabs(B[i]);
   sgemm_reference(ta, tb, M, N, K, std::fabs(alpha), absA.data(), lda, absB.data(), ldb, 0.0f, bound.data(), ldc);
   const std::vector<float> before = C;
-  fn(ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc, pool);
+  if (prepack) {
+    const PackedB packed(tb, K, N, B.data(), ldb);
+    sgemm_packed(ta, M, alpha, A.data(), lda, packed, beta, C.data(), ldc, pool);
+  } else {
+    fn(ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc, pool);
+  }
   for (int64_t i = 0; i < M; ++i) {
     for (int64_t j = 0; j < ldc; ++j) {
       const size_t at = static_cast<size_t>(i * ldc + j);
@@ -70,9 +75,10 @@ bool check_sgemm_case(SgemmFn fn, ThreadPool* pool, bool ta, bool tb, int64_t M,
       }
       if (!ok) {
         std::fprintf(stderr,
-                     "sgemm mismatch: transA=%d transB=%d M=%lld N=%lld K=%lld alpha=%g beta=%g pad=%lld threads=%d "
-                     "at (%lld, %lld): got %.9g want %.9g\n",
-                     ta, tb, static_cast<long long>(M), static_cast<long long>(N), static_cast<long long>(K), alpha,
+                     "sgemm%s mismatch: transA=%d transB=%d M=%lld N=%lld K=%lld alpha=%g beta=%g pad=%lld "
+                     "threads=%d at (%lld, %lld): got %.9g want %.9g\n",
+                     prepack ? "_packed" : "", ta, tb, static_cast<long long>(M), static_cast<long long>(N),
+                     static_cast<long long>(K), alpha,
                      beta, static_cast<long long>(pad), pool ? pool->size() : 0, static_cast<long long>(i),
                      static_cast<long long>(j), C[at], expected[at]);
         ++test::failure_count();
@@ -110,9 +116,23 @@ void sgemm_matches_reference() {
     if (!check_sgemm_case(sgemm_portable, &pool2, ta, tb, M, N, K, alpha, beta, random_int(0, 5))) return;
     cases += 4;
   }
-  // Larger than one cache block in every dimension (several KC slices, MC blocks and NC panels).
-  CHECK(check_sgemm_case(sgemm, &pool2, false, true, 421, 2100, 530, 0.5f, 1.5f, 1));
-  CHECK(check_sgemm_case(sgemm, &pool1, true, false, 400, 70, 1030, 1.0f, 1.0f, 0));
+  // Larger than one cache block in every dimension (several KC slices, MC blocks and NC panels),
+  // with B packed per call and prepacked (two threads then split C mid-panel).
+  for (bool prepack : {false, true}) {
+    CHECK(check_sgemm_case(sgemm, &pool2, false, true, 421, 2100, 530, 0.5f, 1.5f, 1, false, prepack));
+    CHECK(check_sgemm_case(sgemm, &pool1, true, false, 400, 70, 1030, 1.0f, 1.0f, 0, false, prepack));
+    CHECK(check_sgemm_case(sgemm, &pool2, true, false, 3, 4200, 300, 1.0f, 0.0f, 0, true, prepack));
+  }
+  // Prepacked B on random shapes, one row included.
+  for (int i = 0; i < 100; ++i) {
+    const int64_t M = i < 10 ? 1 + i % 3 : random_int(1, 300), N = random_int(1, 300), K = random_int(1, 300);
+    const float beta = i % 3 == 0 ? 0.0f : 0.5f;
+    const bool ta = random_int(0, 1) != 0, tb = random_int(0, 1) != 0;
+    if (!check_sgemm_case(sgemm, i % 2 ? &pool2 : &pool1, ta, tb, M, N, K, 1.5f, beta, random_int(0, 3), false, true))
+      return;
+    ++cases;
+  }
+  CHECK(check_sgemm_case(sgemm, &pool1, false, false, 5, 6, 0, 1.0f, 0.5f, 1, false, true));
   // beta == 0 never reads C: NaN there must not reach the result.
   for (int t = 0; t < 4; ++t) {
     CHECK(check_sgemm_case(sgemm, &pool2, t & 1, t & 2, 37, 45, 19, 1.0f, 0.0f, 2, true));
@@ -128,22 +148,52 @@ void sgemm_matches_reference() {
               sgemm_tile_rows(), sgemm_tile_cols(), cases);
 }
 
+// Median seconds of `reps` calls.
+template <typename Fn> double median_seconds(int reps, Fn&& fn) {
+  std::vector<double> seconds;
+  for (int rep = 0; rep < reps; ++rep) {
+    const auto start = std::chrono::steady_clock::now();
+    fn();
+    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(seconds.begin(), seconds.end());
+  return seconds[seconds.size() / 2];
+}
+
+// A small batch through a weight matrix, as a Linear layer exported with transB = 1 computes it:
+// what prepacking the weight saves.
+void small_batch_speed() {
+  const int64_t K = 768, N = 3072;
+  const std::vector<float> A = random_floats(static_cast<size_t>(16 * K));
+  const std::vector<float> B = random_floats(static_cast<size_t>(N * K));
+  std::vector<float> C(static_cast<size_t>(16 * N));
+  const PackedB packed(true, K, N, B.data(), K);
+  for (int64_t M : {1, 4, 16}) {
+    const double per_call = median_seconds(15, [&] {
+      sgemm(false, true, M, N, K, 1.0f, A.data(), K, B.data(), K, 0.0f, C.data(), N, nullptr);
+    });
+    const double prepacked = median_seconds(15, [&] {
+      sgemm_packed(false, M, 1.0f, A.data(), K, packed, 0.0f, C.data(), N, nullptr);
+    });
+    std::printf("sgemm %lldx%lld * (%lldx%lld)^T, 1 thread: %.3f ms from B as stored, %.3f ms prepacked\n",
+                static_cast<long long>(M), static_cast<long long>(K), static_cast<long long>(N),
+                static_cast<long long>(K), per_call * 1e3, prepacked * 1e3);
+  }
+}
+
 void sgemm_speed() {
   for (int64_t n : {512, 1024}) {
-    const std::vector<float> A = random_floats(static_cast<size_t>(n * n)), B = random_floats(static_cast<size_t>(n * n));
+    const std::vector<float> A = random_floats(static_cast<size_t>(n * n));
+    const std::vector<float> B = random_floats(static_cast<size_t>(n * n));
     std::vector<float> C(static_cast<size_t>(n * n));
     for (int threads : {1, 2}) {
       ThreadPool pool(threads);
-      std::vector<double> seconds;
-      for (int rep = 0; rep < 7; ++rep) {
-        const auto start = std::chrono::steady_clock::now();
+      const double seconds = median_seconds(7, [&] {
         sgemm(false, false, n, n, n, 1.0f, A.data(), n, B.data(), n, 0.0f, C.data(), n, &pool);
-        seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-      }
-      std::sort(seconds.begin(), seconds.end());
+      });
       const double flops = 2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n);
-      std::printf("sgemm %lld^3, %d thread%s: %.1f GFLOP/s (median of 7; best %.1f)\n", static_cast<long long>(n),
-                  threads, threads == 1 ? "" : "s", flops / seconds[3] / 1e9, flops / seconds[0] / 1e9);
+      std::printf("sgemm %lld^3, %d thread%s: %.1f GFLOP/s (median of 7)\n", static_cast<long long>(n), threads,
+                  threads == 1 ? "" : "s", flops / seconds / 1e9);
     }
   }
 }
@@ -237,7 +287,9 @@ Result run(const Node& node, int opset, const std::vector<Input>& inputs, int th
 
   const KernelDef* def = KernelRegistry::instance().find("cpu", "", node.op_type, opset);
   if (!def) fail(ErrorKind::unsupported, "no CPU kernel for ", node.op_type, " at opset ", opset);
-  std::unique_ptr<Kernel> kernel = def->make(KernelInit{node, opset, {}});
+  KernelInit init{node, opset, {}};
+  for (const Input& in : inputs) init.constant_inputs.push_back(in.known ? &in.tensor : nullptr);
+  std::unique_ptr<Kernel> kernel = def->make(init);
   r.output = Tensor::allocate(r.dtype, r.shape);
   Tensor* out_ptr = &r.output;
   ThreadPool pool(threads);
@@ -326,6 +378,15 @@ void gemm_op() {
   r = run(make_node("Gemm", {attr_int("transB", 1)}), 13, {data(big_a), data(big_b), data(big_c)}, 2);
   CHECK(all_close(values_of<float>(r.output), naive_gemm(big_a, big_b, &big_c, false, true, 1, 1), 1e-4, 1e-4));
 
+  // A constant B (a weight) is prepacked when the kernel is made; every row count, both layouts.
+  for (int64_t M : {1, 2, 9, 70})
+    for (int tb = 0; tb < 2; ++tb) {
+      const Tensor wa = random_tensor({M, 300}), wb = random_tensor(tb ? Shape{40, 300} : Shape{300, 40});
+      const Tensor wc = random_tensor({40});
+      r = run(make_node("Gemm", {attr_int("transB", tb)}), 13, {data(wa), constant(wb), constant(wc)}, 2);
+      CHECK(all_close(values_of<float>(r.output), naive_gemm(wa, wb, &wc, false, tb, 1, 1), 1e-4, 1e-4));
+    }
+
   // double through the plain loop.
   const Tensor da = tensor<double>({2, 2}, {1, 2, 3, 4}), db = tensor<double>({2, 2}, {5, 6, 7, 8});
   const Tensor dc = tensor<double>({2}, {0.5, -0.5});
@@ -413,6 +474,17 @@ void matmul_op() {
         ++test::failure_count();
       }
     }
+  // A constant 2-D B (a weight) is prepacked; a constant batched or 1-D B is used as it is.
+  for (const Case& c : std::vector<Case>{{{1, 64}, {64, 50}, {1, 50}},
+                                         {{3, 5, 64}, {64, 50}, {3, 5, 50}},
+                                         {{2, 64}, {3, 64, 5}, {3, 2, 5}},
+                                         {{4, 64}, {64}, {4}}}) {
+    const Tensor a = random_tensor(c.a), b = random_tensor(c.b);
+    const Result r = run(make_node("MatMul"), 13, {data(a), constant(b)}, 2);
+    CHECK(r.shape == c.y);
+    CHECK(all_close(values_of<float>(r.output), naive_matmul(a, b, c.y), 1e-5, 1e-4));
+  }
+
   // The same at the oldest opset.
   CHECK(run(make_node("MatMul"), 1, {data(random_tensor({2, 3})), data(random_tensor({3, 4}))}).shape ==
         (Shape{2, 4}));
@@ -499,9 +571,9 @@ void softmax_ops() {
         const Tensor big = random_tensor(s, -40.0f, 40.0f);
         const std::vector<float> bs = values_of<float>(big);
         r = run(make_node(op, {attr_int("axis", axis)}), 13, {data(big)}, 2);
-        const int64_t a = axis < 0 ? static_cast<int64_t>(s.size()) - 1 : axis;
-        const std::vector<double> want = naive_softmax(bs, dims_product(s, 0, static_cast<int>(a)), s[static_cast<size_t>(a)],
-                                                       dims_product(s, static_cast<int>(a) + 1, static_cast<int>(s.size())), log);
+        const int a = axis < 0 ? static_cast<int>(s.size()) - 1 : axis, rank = static_cast<int>(s.size());
+        const std::vector<double> want =
+            naive_softmax(bs, dims_product(s, 0, a), s[static_cast<size_t>(a)], dims_product(s, a + 1, rank), log);
         CHECK(all_close(values_of<float>(r.output), want, 1e-5, log ? 1e-5 : 1e-30));
       }
 
@@ -676,6 +748,7 @@ void arg_max_op() {
 int main() {
   sgemm_matches_reference();
   sgemm_speed();
+  small_batch_speed();
   gemm_op();
   matmul_op();
   softmax_ops();

@@ -59,7 +59,8 @@ void infer_arg_max(ShapeContext& ctx) {
   ctx.expect_dtype(0, {DType::f32, DType::f64, DType::i32, DType::i64});
   const Shape& in = ctx.shape(0);
   const int64_t axis = ctx.axis(ctx.attributes().get_int("axis", 0), ctx.rank(0), "attribute 'axis'");
-  if (in[static_cast<size_t>(axis)] == 0) ctx.fail("cannot take ArgMax along axis ", axis, " of size 0 (input ", shape_to_string(in), ")");
+  if (in[static_cast<size_t>(axis)] == 0)
+    ctx.fail("cannot take ArgMax along axis ", axis, " of size 0 (input ", shape_to_string(in), ")");
   const bool keepdims = ctx.attributes().get_int("keepdims", 1) != 0;
   Shape out;
   for (size_t d = 0; d < in.size(); ++d) {

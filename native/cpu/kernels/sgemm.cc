@@ -9,7 +9,8 @@
 // Packing copies each block once into the order the micro-kernel reads it (unit stride, aligned,
 // zero-padded to whole tiles), whatever the caller's transposes and strides, so one micro-kernel
 // serves every case. The sizes keep a KC×NR sliver of packed B in L1 while the micro-kernel sweeps
-// the MC×KC block of packed A held in L2.
+// the MC×KC block of packed A held in L2. A PackedB holds op(B) already in this form (packed once for
+// a model's weights), and the loops then read its panels instead of packing.
 #include "cpu/kernels/sgemm.h"
 
 #include <algorithm>
@@ -45,7 +46,7 @@ static_assert(MC % MR == 0 && NC % NR == 0, "blocks hold whole register tiles");
 
 // Below this much work a problem runs on the calling thread: waking the pool costs more than it saves.
 constexpr double kMinParallelFlops = 1 << 20;
-constexpr double kMinTaskFlops = 1 << 18;
+constexpr double kMinTaskFlops = 1 << 18;  // the least work worth a GEMV task
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -217,36 +218,57 @@ void edge_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc
       c[i * ldc + j] = beta == 0 ? tile[i * NR + j] : tile[i * NR + j] + beta * c[i * ldc + j];
 }
 
-// The five loops of the header comment, on the calling thread.
+// A product as sgemm was given it; op(B) is either raw (packed block by block as it is used) or
+// prepacked once (packed_b set; B, ldb and trans_b then unused).
+struct Problem {
+  bool trans_a, trans_b;
+  int64_t M, N, K;
+  float alpha;
+  const float* A;
+  int64_t lda;
+  const float* B;
+  int64_t ldb;
+  const PackedB* packed_b;
+  float beta;
+  float* C;
+  int64_t ldc;
+};
+
+// The five loops of the header comment, on the calling thread, for rows [m_begin, m_end) and columns
+// [n_begin, n_end) of C (n_begin a multiple of NR, as prepacked panels need).
 template <MicroKernel kernel>
-void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  const int64_t k_block = std::min(K, KC);
-  float* a_pack = a_pack_buffer.reserve(ceil_div(std::min(M, MC), MR) * MR * k_block);
-  float* b_pack = b_pack_buffer.reserve(ceil_div(std::min(N, NC), NR) * NR * k_block);
-  for (int64_t jc = 0; jc < N; jc += NC) {
-    const int64_t nc = std::min(NC, N - jc);
-    for (int64_t pc = 0; pc < K; pc += KC) {
-      const int64_t kc = std::min(KC, K - pc);
-      pack_b(trans_b, kc, nc, trans_b ? B + jc * ldb + pc : B + pc * ldb + jc, ldb, b_pack);
+void gemm_blocked(const Problem& p, int64_t m_begin, int64_t m_end, int64_t n_begin, int64_t n_end) {
+  const int64_t k_block = std::min(p.K, KC);
+  float* a_pack = a_pack_buffer.reserve(ceil_div(std::min(m_end - m_begin, MC), MR) * MR * k_block);
+  float* b_pack =
+      p.packed_b ? nullptr : b_pack_buffer.reserve(ceil_div(std::min(n_end - n_begin, NC), NR) * NR * k_block);
+  for (int64_t jc = n_begin; jc < n_end;) {
+    // Panels end at multiples of NC, where a prepacked B's panels end.
+    const int64_t jc_end = std::min(n_end, (jc / NC + 1) * NC), nc = jc_end - jc;
+    for (int64_t pc = 0; pc < p.K; pc += KC) {
+      const int64_t kc = std::min(KC, p.K - pc);
+      const float* b_block = b_pack;
+      if (p.packed_b) b_block = p.packed_b->block(pc, jc);
+      else pack_b(p.trans_b, kc, nc, p.trans_b ? p.B + jc * p.ldb + pc : p.B + pc * p.ldb + jc, p.ldb, b_pack);
       // The first slice of K applies the caller's beta; later slices add to what it wrote.
-      const float beta_k = pc == 0 ? beta : 1.0f;
-      for (int64_t ic = 0; ic < M; ic += MC) {
-        const int64_t mc = std::min(MC, M - ic);
-        pack_a(trans_a, mc, kc, trans_a ? A + pc * lda + ic : A + ic * lda + pc, lda, alpha, a_pack);
+      const float beta = pc == 0 ? p.beta : 1.0f;
+      for (int64_t ic = m_begin; ic < m_end; ic += MC) {
+        const int64_t mc = std::min(MC, m_end - ic);
+        pack_a(p.trans_a, mc, kc, p.trans_a ? p.A + pc * p.lda + ic : p.A + ic * p.lda + pc, p.lda, p.alpha, a_pack);
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int64_t cols = std::min<int64_t>(NR, nc - jr);
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int64_t rows = std::min<int64_t>(MR, mc - ir);
             const float* a = a_pack + ir * kc;
-            const float* b = b_pack + jr * kc;
-            float* c = C + (ic + ir) * ldc + jc + jr;
-            if (rows == MR && cols == NR) kernel(kc, a, b, c, ldc, beta_k);
-            else edge_tile<kernel>(kc, a, b, c, ldc, beta_k, rows, cols);
+            const float* b = b_block + jr * kc;
+            float* c = p.C + (ic + ir) * p.ldc + jc + jr;
+            if (rows == MR && cols == NR) kernel(kc, a, b, c, p.ldc, beta);
+            else edge_tile<kernel>(kc, a, b, c, p.ldc, beta, rows, cols);
           }
         }
       }
     }
+    jc = jc_end;
   }
 }
 
@@ -255,29 +277,21 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
 // packed by every task. Row strips serve tall, narrow problems. One strip per thread: the work is
 // uniform, and every extra strip re-packs the shared operand (at 512³, eight strips on two threads
 // ran at 230 GFLOP/s against 290 for two).
-template <MicroKernel kernel>
-void gemm_parallel(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                   int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, ThreadPool* pool) {
+template <MicroKernel kernel> void gemm_parallel(const Problem& p, ThreadPool* pool) {
   const int threads = pool ? pool->size() : 1;
-  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  const double flops = 2.0 * static_cast<double>(p.M) * static_cast<double>(p.N) * static_cast<double>(p.K);
   if (threads == 1 || flops < kMinParallelFlops) {
-    gemm_blocked<kernel>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_blocked<kernel>(p, 0, p.M, 0, p.N);
     return;
   }
-  const int64_t n_tiles = ceil_div(N, NR), m_tiles = ceil_div(M, MR);
+  const int64_t n_tiles = ceil_div(p.N, NR), m_tiles = ceil_div(p.M, MR);
   if (n_tiles >= m_tiles || n_tiles >= 4 * threads) {
-    const int64_t grain = ceil_div(n_tiles, threads);
-    pool->parallel_for(n_tiles, grain, [&](int64_t t0, int64_t t1) {
-      const int64_t n0 = t0 * NR, n1 = std::min(N, t1 * NR);
-      gemm_blocked<kernel>(trans_a, trans_b, M, n1 - n0, K, alpha, A, lda, trans_b ? B + n0 * ldb : B + n0, ldb,
-                           beta, C + n0, ldc);
+    pool->parallel_for(n_tiles, ceil_div(n_tiles, threads), [&](int64_t t0, int64_t t1) {
+      gemm_blocked<kernel>(p, 0, p.M, t0 * NR, std::min(p.N, t1 * NR));
     });
   } else {
-    const int64_t grain = ceil_div(m_tiles, threads);
-    pool->parallel_for(m_tiles, grain, [&](int64_t t0, int64_t t1) {
-      const int64_t m0 = t0 * MR, m1 = std::min(M, t1 * MR);
-      gemm_blocked<kernel>(trans_a, trans_b, m1 - m0, N, K, alpha, trans_a ? A + m0 : A + m0 * lda, lda, B, ldb,
-                           beta, C + m0 * ldc, ldc);
+    pool->parallel_for(m_tiles, ceil_div(m_tiles, threads), [&](int64_t t0, int64_t t1) {
+      gemm_blocked<kernel>(p, t0 * MR, std::min(p.M, t1 * MR), 0, p.N);
     });
   }
 }
@@ -366,11 +380,41 @@ void sgemm_with(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, flo
     // One column of C, computed as its transpose: Cᵀ = op(B)ᵀ · op(A)ᵀ.
     gemv(M, K, alpha, B, trans_b ? 1 : ldb, A, lda, !trans_a, beta, C, ldc, pool);
   } else {
-    gemm_parallel<kernel>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, pool);
+    gemm_parallel<kernel>(Problem{trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, nullptr, beta, C, ldc}, pool);
   }
 }
 
 }  // namespace
+
+PackedB::PackedB(bool trans_b, int64_t K, int64_t N, const float* B, int64_t ldb) : K_(K), N_(N) {
+  if (K <= 0 || N <= 0) return;
+  // Every panel but the last is NC wide; each is padded to whole NR micro-panels.
+  const int64_t floats = ceil_div(N, NR) * NR * K;
+  data_ = static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(ceil_div(floats * 4, 64) * 64)));
+  if (!data_) throw std::bad_alloc();
+  for (int64_t jc = 0; jc < N; jc += NC)
+    for (int64_t pc = 0; pc < K; pc += KC) {
+      const int64_t nc = std::min(NC, N - jc), kc = std::min(KC, K - pc);
+      pack_b(trans_b, kc, nc, trans_b ? B + jc * ldb + pc : B + pc * ldb + jc, ldb, data_ + offset(pc, jc));
+    }
+}
+
+PackedB::~PackedB() { std::free(data_); }
+
+size_t PackedB::bytes() const {
+  return K_ > 0 && N_ > 0 ? static_cast<size_t>(ceil_div(N_, NR) * NR * K_) * sizeof(float) : 0;
+}
+
+const float* PackedB::block(int64_t pc, int64_t jc) const { return data_ + offset(pc, jc); }
+
+int64_t PackedB::offset(int64_t pc, int64_t jc) const {
+  // Panel j0 holds columns [j0, j0 + NC) as KC-deep slices one after another; within a slice the
+  // micro-panel of column jc starts (jc − j0)·kc floats in.
+  const int64_t j0 = jc / NC * NC;
+  const int64_t panel_width = ceil_div(std::min(NC, N_ - j0), NR) * NR;
+  const int64_t kc = std::min(KC, K_ - pc);
+  return j0 * K_ + panel_width * pc + (jc - j0) * kc;
+}
 
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, ThreadPool* pool) {
@@ -381,6 +425,18 @@ void sgemm_portable(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
                     const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                     int64_t ldc, ThreadPool* pool) {
   sgemm_with<micro_kernel_portable>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, pool);
+}
+
+void sgemm_packed(bool trans_a, int64_t M, float alpha, const float* A, int64_t lda, const PackedB& B, float beta,
+                  float* C, int64_t ldc, ThreadPool* pool) {
+  const int64_t N = B.cols(), K = B.rows();
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0) {
+    scale(M, N, beta, C, ldc);
+    return;
+  }
+  gemm_parallel<micro_kernel_simd>(Problem{trans_a, false, M, N, K, alpha, A, lda, nullptr, 0, &B, beta, C, ldc},
+                                   pool);
 }
 
 const char* sgemm_kernel_name() { return kKernelName; }

@@ -45,6 +45,16 @@ template <typename T> void broadcast_c(const Tensor& c, int64_t M, int64_t N, T*
   }
 }
 
+// A float B that is constant for the model's life (a weight) is packed once, when the model loads,
+// into the panels sgemm reads: products of a few rows (small batches) otherwise spend most of their
+// time re-packing it. Null when B is computed at run time or is not a float matrix.
+std::unique_ptr<PackedB> pack_constant_b(const KernelInit& init, bool trans_b) {
+  const Tensor* b = init.constant_input(1);
+  if (!b || b->dtype != DType::f32 || b->rank() != 2) return nullptr;
+  const int64_t K = trans_b ? b->shape[1] : b->shape[0], N = trans_b ? b->shape[0] : b->shape[1];
+  return std::make_unique<PackedB>(trans_b, K, N, b->data_as<float>(), b->shape[1]);
+}
+
 class GemmKernel final : public Kernel {
  public:
   explicit GemmKernel(const KernelInit& init)
@@ -52,7 +62,8 @@ class GemmKernel final : public Kernel {
         trans_a_(init.attributes().get_int("transA", 0) != 0),
         trans_b_(init.attributes().get_int("transB", 0) != 0),
         alpha_(init.attributes().get_float("alpha", 1.0f)),
-        beta_(init.attributes().get_float("beta", 1.0f)) {}
+        beta_(init.attributes().get_float("beta", 1.0f)),
+        packed_b_(pack_constant_b(init, trans_b_)) {}
 
   void run(const KernelContext& ctx) const override {
     const Tensor& a = ctx.input(0);
@@ -65,8 +76,14 @@ class GemmKernel final : public Kernel {
       case DType::f32: {
         float* out = y.data_as<float>();
         if (c) broadcast_c<float>(*c, M, N, out);
-        sgemm(trans_a_, trans_b_, M, N, K, alpha_, a.data_as<float>(), trans_a_ ? M : K, b.data_as<float>(),
-              trans_b_ ? K : N, c ? beta_ : 0.0f, out, N, ctx.threads);
+        const float beta = c ? beta_ : 0.0f;
+        // One row is faster straight from B (sgemm's GEMV path) than through the packed panels.
+        if (packed_b_ && M > 1 && packed_b_->rows() == K && packed_b_->cols() == N)
+          sgemm_packed(trans_a_, M, alpha_, a.data_as<float>(), trans_a_ ? M : K, *packed_b_, beta, out, N,
+                       ctx.threads);
+        else
+          sgemm(trans_a_, trans_b_, M, N, K, alpha_, a.data_as<float>(), trans_a_ ? M : K, b.data_as<float>(),
+                trans_b_ ? K : N, beta, out, N, ctx.threads);
         break;
       }
       case DType::f64: {
@@ -85,6 +102,7 @@ class GemmKernel final : public Kernel {
   std::string label_;
   bool trans_a_, trans_b_;
   float alpha_, beta_;
+  std::unique_ptr<PackedB> packed_b_;
 };
 
 // The batch structure of numpy.matmul: `count` products of [M×K]·[K×N], product i reading A and B at
@@ -133,7 +151,7 @@ constexpr double kSmallProductFlops = 1 << 22;
 
 class MatMulKernel final : public Kernel {
  public:
-  explicit MatMulKernel(const KernelInit& init) : label_(init.node.label()) {}
+  explicit MatMulKernel(const KernelInit& init) : label_(init.node.label()), packed_b_(pack_constant_b(init, false)) {}
 
   void run(const KernelContext& ctx) const override {
     switch (ctx.output(0).dtype) {
@@ -158,7 +176,11 @@ class MatMulKernel final : public Kernel {
     if (!g.b_has_batch) {
       // Y's batches then follow A's one to one: the batches of A are the consecutive rows of one
       // tall matrix, and a single [count·M × K]·[K × N] product serves them all.
-      sgemm(false, false, g.count * g.M, g.N, g.K, 1.0f, A, g.K, B, g.N, 0.0f, Y, g.N, ctx.threads);
+      const int64_t rows = g.count * g.M;
+      if (packed_b_ && rows > 1 && packed_b_->rows() == g.K && packed_b_->cols() == g.N)
+        sgemm_packed(false, rows, 1.0f, A, g.K, *packed_b_, 0.0f, Y, g.N, ctx.threads);
+      else
+        sgemm(false, false, rows, g.N, g.K, 1.0f, A, g.K, B, g.N, 0.0f, Y, g.N, ctx.threads);
       return;
     }
     auto product = [&](int64_t i, ThreadPool* pool) {
@@ -194,6 +216,7 @@ class MatMulKernel final : public Kernel {
   }
 
   std::string label_;
+  std::unique_ptr<PackedB> packed_b_;  // B as a constant 2-D float matrix, prepacked
 };
 
 std::unique_ptr<Kernel> make_gemm(const KernelInit& init) { return std::make_unique<GemmKernel>(init); }

@@ -150,7 +150,8 @@ class ReduceMeanKernel final : public Kernel {
     int64_t axis_count = static_cast<int64_t>(axes_.size());
     if (axes_input_ && ctx.has_input(1)) {
       const Tensor& t = ctx.input(1);
-      if (t.dtype != DType::i64) fail(ErrorKind::invalid_argument, label_, ": input 'axes' must be int64, got ", dtype_name(t.dtype));
+      if (t.dtype != DType::i64)
+        fail(ErrorKind::invalid_argument, label_, ": input 'axes' must be int64, got ", dtype_name(t.dtype));
       axes = t.data_as<int64_t>();
       axis_count = t.size();
     }

@@ -141,9 +141,11 @@ class SoftmaxKernel final : public Kernel {
   void run(const KernelContext& ctx) const override {
     const Tensor& x = ctx.input(0);
     Tensor& y = ctx.output(0);
-    if (x.dtype != DType::f32) fail(ErrorKind::unsupported, label_, ": no CPU kernel for type ", dtype_name(x.dtype));
+    if (x.dtype != DType::f32)
+      fail(ErrorKind::unsupported, label_, ": no CPU kernel for type ", dtype_name(x.dtype));
     const int rank = x.rank();
-    if (axis_ < -rank || axis_ >= rank) fail(ErrorKind::invalid_model, label_, ": axis ", axis_, " is out of range for rank ", rank);
+    if (axis_ < -rank || axis_ >= rank)
+      fail(ErrorKind::invalid_model, label_, ": axis ", axis_, " is out of range for rank ", rank);
     const int axis = static_cast<int>(axis_ < 0 ? axis_ + rank : axis_);
     const int64_t outer = dims_product(x.shape, 0, axis);
     const int64_t D = coerce_2d_ ? dims_product(x.shape, axis, rank) : x.shape[static_cast<size_t>(axis)];

@@ -31,6 +31,22 @@ describe('opset semantics', () => {
     assert.ok(Math.abs(sum(current, 0, 4) - 1) < 1e-5);
   });
 
+  it('LogSoftmax: opset 11 over the flattened trailing axes, opset 13 over one axis (no conformance data covers it)', async () => {
+    const logSoftmax = (opset: number, axis: number) =>
+      buildModel({
+        opset,
+        inputs: [{ name: 'x', dtype: 'float32', dims: [2, 3, 4] }],
+        outputs: [{ name: 'y', dtype: 'float32', dims: [2, 3, 4] }],
+        nodes: [{ op: 'LogSoftmax', inputs: ['x'], outputs: ['y'], attributes: { axis } }],
+      });
+    const feeds = { x: tensor('float32', [2, 3, 4], randomFloats(24, 37, 4)) };
+    const old = (await assertMatchesReference(logSoftmax(11, 1), feeds))['y'] as Tensor;
+    const current = (await assertMatchesReference(logSoftmax(13, 1), feeds))['y'] as Tensor;
+    await assertMatchesReference(logSoftmax(13, -1), feeds);
+    await assertMatchesReference(logSoftmax(11, 0), feeds);
+    assert.ok(maxAbsDiff(old.data, current.data) > 1e-3, 'opset 11 and 13 results must differ');
+  });
+
   it('Squeeze / Unsqueeze: axes as an attribute (opset 11) and as an input (opset 13)', async () => {
     const x = { x: tensor('float32', [3, 1, 4], randomFloats(12, 41)) };
     const attribute = buildModel({

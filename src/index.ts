@@ -13,3 +13,8 @@ export {
 } from './engine/dtypes.js';
 export { type EngineError, type EngineErrorCode, isEngineError } from './engine/errors.js';
 export type { NativeInspection, NativeUnsupportedOp } from './engine/native-addon.js';
+export { Engine, LoadedModel, type EngineOptions, type ModelDescription } from './engine/engine.js';
+export type { InferOptions } from './engine/model-runner.js';
+export type { InferResult, InferTiming } from './engine/infer-request.js';
+export type { ModelConfig, ModelLoadOptions } from './engine/model-config.js';
+export { ServingError, type ServingErrorCode } from './scheduler/errors.js';

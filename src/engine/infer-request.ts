@@ -34,6 +34,8 @@ export class InferRequest implements QueuedRequest {
     batched: boolean,
     readonly priority: number,
     readonly deadline: number,
+    // Told once when the request settles (error undefined on success): the owner's metrics.
+    private readonly onSettled?: (request: InferRequest, error?: Error) => void,
   ) {
     this.signature = batchSignature(dims, batched, this.id);
     this.promise = new Promise<InferResult>((resolve, reject) => {
@@ -49,12 +51,14 @@ export class InferRequest implements QueuedRequest {
   succeed(result: InferResult): void {
     if (this.#settled) return;
     this.#settled = true;
+    this.onSettled?.(this);
     this.#resolve(result);
   }
 
   fail(error: Error): void {
     if (this.#settled) return;
     this.#settled = true;
+    this.onSettled?.(this, error);
     this.#reject(error);
   }
 }

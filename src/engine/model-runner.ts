@@ -30,6 +30,22 @@ export class ModelRunner {
   readonly #scheduler: Scheduler<InferRequest>;
   readonly #slots: SlotPool;
   readonly #batched: boolean;
+  // This model's metric series, resolved once: label lookups per request cost more than the updates.
+  readonly #series: {
+    ok: { inc(): void };
+    requestSeconds: { observe(v: number): void };
+    queueSeconds: { observe(v: number): void };
+    computeSeconds: { observe(v: number): void };
+  };
+  readonly #settled = (request: InferRequest, error?: Error) => {
+    if (error === undefined) {
+      this.#series.ok.inc();
+      this.#series.requestSeconds.observe((performance.now() - request.enqueuedAt) / 1000);
+    } else {
+      const code = (error as { code?: string }).code ?? 'error';
+      this.metrics.requests.inc({ model: this.name, status: code.replace(/^INFERD_ERR_/, '').toLowerCase() });
+    }
+  };
 
   constructor(
     readonly name: string,
@@ -45,6 +61,12 @@ export class ModelRunner {
     this.#batched = config.maxBatchSize > 0;
     this.#slots = new SlotPool(config.instances);
     const labels = { model: name };
+    this.#series = {
+      ok: metrics.requests.labels(name, 'ok'),
+      requestSeconds: metrics.requestSeconds.labels(name),
+      queueSeconds: metrics.queueSeconds.labels(name),
+      computeSeconds: metrics.computeSeconds.labels(name),
+    };
     this.#scheduler = new Scheduler<InferRequest>(config, (batch) => this.#compute(batch), {
       onDispatch: (batch) => {
         metrics.batchSize.observe(labels, batch.rows);
@@ -88,20 +110,9 @@ export class ModelRunner {
     if (!Number.isSafeInteger(priority) || priority < 1 || priority > this.config.priorityLevels) {
       throw outOfRange(`priority must be an integer in 1..${this.config.priorityLevels} for model '${this.name}', got ${priority}`);
     }
-    const request = new InferRequest(data, dims, rows, this.#batched, priority, this.#deadline(options.timeoutMs));
-    const started = request.enqueuedAt;
+    const request = new InferRequest(data, dims, rows, this.#batched, priority, this.#deadline(options.timeoutMs),
+      this.#settled);
     this.#scheduler.submit(request, options.signal);
-    const labels = { model: this.name };
-    request.promise.then(
-      () => {
-        this.metrics.requests.inc({ model: this.name, status: 'ok' });
-        this.metrics.requestSeconds.observe(labels, (performance.now() - started) / 1000);
-      },
-      (error: unknown) => {
-        const code = (error as { code?: string }).code ?? 'error';
-        this.metrics.requests.inc({ model: this.name, status: code.replace(/^INFERD_ERR_/, '').toLowerCase() });
-      },
-    );
     return request.promise;
   }
 
@@ -196,7 +207,6 @@ export class ModelRunner {
         const Constructor = typedArrayConstructorFor(this.outputs[j]!.dtype);
         return new Constructor(slot.buffer, placement.byteOffset, elementCount(placement.dims)).slice();
       });
-      const labels = { model: this.name };
       let row = 0;
       for (const request of requests) {
         const fetched: Record<string, Tensor> = {};
@@ -215,8 +225,8 @@ export class ModelRunner {
         });
         row += request.rows;
         const queueMs = dispatchedAt - request.enqueuedAt;
-        this.metrics.queueSeconds.observe(labels, queueMs / 1000);
-        this.metrics.computeSeconds.observe(labels, result.computeMs / 1000);
+        this.#series.queueSeconds.observe(queueMs / 1000);
+        this.#series.computeSeconds.observe(result.computeMs / 1000);
         request.succeed({ outputs: fetched, timing: { queueMs, computeMs: result.computeMs, batchSize: batch.rows } });
       }
     } catch (error) {

@@ -64,12 +64,16 @@ function dimsOfBareArray(info: InputMetadata, data: TypedArray): readonly number
     const expected = typedArrayConstructorFor(info.dtype).name;
     throw invalidArgument(`input '${info.name}' has dtype ${info.dtype} and must be ${withArticle(expected)}, got ${withArticle(data.constructor.name)}`);
   }
-  const dynamic = info.dims.filter((dim) => dim < 0).length;
+  let dynamic = 0;
+  let known = 1;
+  for (const dim of info.dims) {
+    if (dim < 0) ++dynamic;
+    else known *= dim;
+  }
   if (!info.hasShape || dynamic > 1) {
     throw invalidArgument(`input '${info.name}' (${describeInfo(info)}) needs a Tensor with dims, not a bare typed array`);
   }
   if (dynamic === 0) return info.dims;
-  const known = info.dims.reduce((product, dim) => (dim < 0 ? product : product * dim), 1);
   if (known === 0 || data.length % known !== 0) {
     throw outOfRange(`input '${info.name}' (${describeInfo(info)}) cannot hold ${data.length} elements`);
   }

@@ -207,22 +207,21 @@ export class ModelRunner {
         const Constructor = typedArrayConstructorFor(this.outputs[j]!.dtype);
         return new Constructor(slot.buffer, placement.byteOffset, elementCount(placement.dims)).slice();
       });
+      // Per output, once per batch: the dims after the batch dimension and the elements per row.
+      const shapes = this.outputs.map((info) => {
+        const dims = outputDims[info.name]!;
+        return { name: info.name, dtype: info.dtype, dims, rest: dims.slice(1), perRow: elementCount(dims.slice(1)) };
+      });
       let row = 0;
       for (const request of requests) {
         const fetched: Record<string, Tensor> = {};
-        this.outputs.forEach((info, j) => {
-          const dims = outputDims[info.name]!;
+        for (let j = 0; j < shapes.length; ++j) {
+          const { name, dtype, dims, rest, perRow } = shapes[j]!;
           const all = outputs[j]!;
-          if (!this.#batched) {
-            fetched[info.name] = { dtype: info.dtype, dims, data: all };
-            return;
-          }
-          const perRow = elementCount(dims.slice(1));
-          fetched[info.name] = {
-            dtype: info.dtype, dims: [request.rows, ...dims.slice(1)],
-            data: all.subarray(row * perRow, (row + request.rows) * perRow) as TypedArray,
-          };
-        });
+          fetched[name] = this.#batched
+            ? { dtype, dims: [request.rows, ...rest], data: all.subarray(row * perRow, (row + request.rows) * perRow) as TypedArray }
+            : { dtype, dims, data: all };
+        }
         row += request.rows;
         const queueMs = dispatchedAt - request.enqueuedAt;
         this.#series.queueSeconds.observe(queueMs / 1000);

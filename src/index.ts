@@ -2,6 +2,7 @@
 export { InferenceSession, inspectModel } from './engine/session.js';
 export type { Feed, RunOptions, SessionOptions, TensorMetadata } from './engine/session.js';
 export { type Tensor, elementCount, isTensor, tensor } from './engine/tensor.js';
+export type { RawTensor } from './engine/feeds.js';
 export {
   DTYPES,
   type DType,

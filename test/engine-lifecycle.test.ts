@@ -79,3 +79,21 @@ test('close() finishes in-flight work and refuses new work', async () => {
   assert.ok(results.every((r) => r.status === 'fulfilled'));
   await closed;
 });
+
+test('raw little-endian bytes (e.g. from a binary HTTP body) are accepted unaligned and give the same result', async () => {
+  const engine = await Engine.create({ workers: 1 });
+  try {
+    const model = await engine.load(affineModelFile(), { name: 'affine', maxBatchSize: 4 });
+    const values = new Float32Array([1, 2, 3, 4, 5, 6, 7, 8]);
+    // Copied to an odd byte offset, as tensor bytes after a JSON header would be.
+    const body = new Uint8Array(values.byteLength + 3);
+    body.set(new Uint8Array(values.buffer), 3);
+    const raw = await model.infer({ x: { dtype: 'float32', dims: [2, 4], bytes: body.subarray(3) } });
+    const typed = await model.infer({ x: { dtype: 'float32', dims: [2, 4], data: values } });
+    assert.deepEqual([...(raw['y']!.data as Float32Array)], [...(typed['y']!.data as Float32Array)]);
+    await assert.rejects(model.infer({ x: { dtype: 'float32', dims: [2, 4], bytes: body.subarray(4) } }),
+      (e: unknown) => e instanceof RangeError && /needs 8 float32 elements \(32 bytes\), got 31 bytes/.test(e.message));
+  } finally {
+    await engine.close();
+  }
+});

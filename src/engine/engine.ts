@@ -10,7 +10,7 @@ import { Registry } from 'prom-client';
 import { EngineMetrics } from '../observability/metrics.js';
 import { WorkerPool, type WorkerPoolOptions } from '../pool/worker-pool.js';
 import { ServingError } from '../scheduler/errors.js';
-import type { Feed } from './feeds.js';
+import type { Feed, RawTensor } from './feeds.js';
 import type { InferResult } from './infer-request.js';
 import { type ModelConfig, type ModelLoadOptions, hasBatchDimension, resolveConfig } from './model-config.js';
 import { type InferOptions, ModelRunner } from './model-runner.js';
@@ -36,12 +36,12 @@ export class LoadedModel {
   constructor(readonly engine: Engine, readonly name: string) {}
 
   // Outputs by name. `feeds` may be one tensor or typed array when the model has one input.
-  async infer(feeds: Record<string, Feed> | Feed, options?: InferOptions): Promise<Record<string, Tensor>> {
+  async infer(feeds: Record<string, Feed | RawTensor> | Feed, options?: InferOptions): Promise<Record<string, Tensor>> {
     return (await this.engine.inferDetailed(this.name, feeds, options)).outputs;
   }
 
   // Outputs and timing (queue wait, compute, batch size).
-  inferDetailed(feeds: Record<string, Feed> | Feed, options?: InferOptions): Promise<InferResult> {
+  inferDetailed(feeds: Record<string, Feed | RawTensor> | Feed, options?: InferOptions): Promise<InferResult> {
     return this.engine.inferDetailed(this.name, feeds, options);
   }
 
@@ -117,11 +117,11 @@ export class Engine {
     };
   }
 
-  async infer(name: string, feeds: Record<string, Feed> | Feed, options?: InferOptions): Promise<Record<string, Tensor>> {
+  async infer(name: string, feeds: Record<string, Feed | RawTensor> | Feed, options?: InferOptions): Promise<Record<string, Tensor>> {
     return (await this.inferDetailed(name, feeds, options)).outputs;
   }
 
-  inferDetailed(name: string, feeds: Record<string, Feed> | Feed, options?: InferOptions): Promise<InferResult> {
+  inferDetailed(name: string, feeds: Record<string, Feed | RawTensor> | Feed, options?: InferOptions): Promise<InferResult> {
     try {
       this.#checkOpen();
       return this.#runner(name).infer(feeds, options);

@@ -1,11 +1,25 @@
 // Feeds as callers write them (by name; a Tensor, or a bare typed array whose shape follows from
 // the model's declared dims) turned into the positional arrays the native session takes. Shared by
 // InferenceSession.run and the Engine's request intake, so both say the same thing about mistakes.
-import { type TypedArray, carriesDType, isTypedArray, typedArrayConstructorFor } from './dtypes.js';
+import { type DType, type TypedArray, carriesDType, isTypedArray, typedArrayConstructorFor } from './dtypes.js';
 import { invalidArgument, outOfRange } from './errors.js';
 import { isTensor, type Tensor } from './tensor.js';
 
 export type Feed = Tensor | TypedArray;
+
+// A tensor as raw little-endian bytes, e.g. straight out of a binary HTTP body: the engine copies the
+// bytes into its batch slot as they are, so they need neither alignment nor conversion first.
+export interface RawTensor {
+  dtype: DType;
+  dims: readonly number[];
+  bytes: Uint8Array;
+}
+
+export function isRawTensor(value: unknown): value is RawTensor {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Partial<RawTensor>;
+  return typeof candidate.dtype === 'string' && Array.isArray(candidate.dims) && candidate.bytes instanceof Uint8Array;
+}
 
 // What feeds are checked against: the model's declared inputs.
 export interface InputMetadata {
@@ -16,17 +30,25 @@ export interface InputMetadata {
   readonly hasShape: boolean;
 }
 
-// The feeds in the model's input order, with the dims of each.
+// The feeds in the model's input order, with the dims of each. RawTensors are accepted only where
+// the caller copies bytes (the Engine); their data is their bytes.
 export function orderFeeds(
   inputs: readonly InputMetadata[],
-  feeds: Record<string, Feed>,
+  feeds: Record<string, Feed | RawTensor>,
+  allowRaw = false,
 ): { data: TypedArray[]; dims: (readonly number[])[] } {
   const data: TypedArray[] = [];
   const dims: (readonly number[])[] = [];
   for (const info of inputs) {
     const feed = feeds[info.name];
     if (feed === undefined) throw invalidArgument(`missing input '${info.name}' (${describeInfo(info)})`);
-    if (isTypedArray(feed)) {
+    if (allowRaw && isRawTensor(feed)) {
+      if (feed.dtype !== info.dtype) {
+        throw invalidArgument(`input '${info.name}' has dtype ${info.dtype}, got ${withArticle(feed.dtype)} tensor`);
+      }
+      data.push(feed.bytes);
+      dims.push(feed.dims);
+    } else if (isTypedArray(feed)) {
       data.push(feed);
       dims.push(dimsOfBareArray(info, feed));
     } else if (isTensor(feed)) {

@@ -2,7 +2,6 @@
 // typed arrays, copied once, into the batch slot), where it stands in the batch dimension, and the
 // promise the caller awaits.
 import type { QueuedRequest } from '../scheduler/types.js';
-import type { TypedArray } from './dtypes.js';
 import type { Tensor } from './tensor.js';
 
 export interface InferTiming {
@@ -28,7 +27,7 @@ export class InferRequest implements QueuedRequest {
   #settled = false;
 
   constructor(
-    readonly inputs: readonly TypedArray[],        // in the model's input order
+    readonly inputs: readonly Uint8Array[],        // bytes of each input, in the model's input order
     readonly dims: readonly (readonly number[])[],
     readonly rows: number,
     batched: boolean,

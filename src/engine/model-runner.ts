@@ -8,9 +8,9 @@ import { Scheduler } from '../scheduler/dynamic-batcher.js';
 import { ServingError } from '../scheduler/errors.js';
 import type { Batch } from '../scheduler/types.js';
 import type { EngineMetrics } from '../observability/metrics.js';
-import { type TypedArray, typedArrayConstructorFor } from './dtypes.js';
+import { type TypedArray, elementSize, typedArrayConstructorFor } from './dtypes.js';
 import { outOfRange } from './errors.js';
-import { type Feed, checkNames, orderFeeds } from './feeds.js';
+import { type Feed, type RawTensor, checkNames, orderFeeds } from './feeds.js';
 import { InferRequest, type InferResult } from './infer-request.js';
 import type { ModelConfig } from './model-config.js';
 import type { InferenceSession, TensorMetadata } from './session.js';
@@ -100,17 +100,17 @@ export class ModelRunner {
   }
 
   // Validates the request at once (a caller mistake never waits in a queue), then queues it.
-  infer(feeds: Record<string, Feed> | Feed, options: InferOptions = {}): Promise<InferResult> {
+  infer(feeds: Record<string, Feed | RawTensor> | Feed, options: InferOptions = {}): Promise<InferResult> {
     const named = this.#named(feeds);
     checkNames(named, this.#inputIndex, 'input');
-    const { data, dims } = orderFeeds(this.inputs, named);
-    this.#checkShapes(data, dims);
+    const { data, dims } = orderFeeds(this.inputs, named, true);
+    const bytes = this.#checkShapes(data, dims);
     const rows = this.#batched ? (dims[0]?.[0] ?? 1) : 1;
     const priority = options.priority ?? this.config.defaultPriority;
     if (!Number.isSafeInteger(priority) || priority < 1 || priority > this.config.priorityLevels) {
       throw outOfRange(`priority must be an integer in 1..${this.config.priorityLevels} for model '${this.name}', got ${priority}`);
     }
-    const request = new InferRequest(data, dims, rows, this.#batched, priority, this.#deadline(options.timeoutMs),
+    const request = new InferRequest(bytes, dims, rows, this.#batched, priority, this.#deadline(options.timeoutMs),
       this.#settled);
     this.#scheduler.submit(request, options.signal);
     return request.promise;
@@ -125,7 +125,7 @@ export class ModelRunner {
     this.metrics.rejections.inc({ model: this.name, reason });
   }
 
-  #named(feeds: Record<string, Feed> | Feed): Record<string, Feed> {
+  #named(feeds: Record<string, Feed | RawTensor> | Feed): Record<string, Feed | RawTensor> {
     if (ArrayBuffer.isView(feeds) || (typeof feeds === 'object' && feeds !== null && 'dtype' in feeds && 'data' in feeds)) {
       if (this.inputs.length !== 1) {
         throw new TypeError(`model '${this.name}' has ${this.inputs.length} inputs; pass them by name`);
@@ -136,8 +136,10 @@ export class ModelRunner {
   }
 
   // The slot copy trusts these checks, so they cover everything the native run would check later.
-  #checkShapes(data: readonly TypedArray[], dims: readonly (readonly number[])[]): void {
+  // Returns each input as a byte view (raw tensors already are), which is what the slot copy takes.
+  #checkShapes(data: readonly TypedArray[], dims: readonly (readonly number[])[]): Uint8Array[] {
     let rows: number | undefined;
+    const bytes: Uint8Array[] = [];
     this.inputs.forEach((info, i) => {
       const d = dims[i]!;
       if (info.hasShape) {
@@ -153,9 +155,13 @@ export class ModelRunner {
       for (const [axis, dim] of d.entries()) {
         if (!Number.isSafeInteger(dim) || dim < 0) throw outOfRange(`input '${info.name}': dimension ${axis} is ${dim}`);
       }
-      if (data[i]!.length !== elementCount(d)) {
-        throw outOfRange(`input '${info.name}' of dims [${d.join(', ')}] needs ${elementCount(d)} elements, got ${data[i]!.length}`);
+      const array = data[i]!;
+      const needed = elementCount(d) * elementSize(info.dtype);
+      if (array.byteLength !== needed) {
+        throw outOfRange(`input '${info.name}' of dims [${d.join(', ')}] needs ${elementCount(d)} ${info.dtype} elements ` +
+          `(${needed} bytes), got ${array.byteLength} bytes`);
       }
+      bytes.push(array instanceof Uint8Array ? array : new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
       if (this.#batched) {
         if ((d[0] ?? 0) < 1) throw outOfRange(`input '${info.name}': the batch dimension must be at least 1`);
         if (rows !== undefined && d[0] !== rows) {
@@ -164,6 +170,7 @@ export class ModelRunner {
         rows = d[0];
       }
     });
+    return bytes;
   }
 
   #deadline(timeoutMs: number | undefined): number {
@@ -188,13 +195,12 @@ export class ModelRunner {
     try {
       // The one copy on the way in: each request's rows, straight into its place in the slot.
       placed.inputs.forEach((placement, i) => {
-        const Constructor = typedArrayConstructorFor(this.inputs[i]!.dtype);
-        const target = new Constructor(slot.buffer, placement.byteOffset, elementCount(placement.dims));
+        const target = new Uint8Array(slot.buffer, placement.byteOffset);
         let offset = 0;
         for (const request of requests) {
           const source = request.inputs[i]!;
-          (target as unknown as { set(a: TypedArray, o: number): void }).set(source, offset);
-          offset += source.length;
+          target.set(source, offset);
+          offset += source.byteLength;
         }
       });
       const result = await this.pool.run({

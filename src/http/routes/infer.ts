@@ -1,0 +1,100 @@
+// POST /v2/models/{name}[/versions/{version}]/infer — JSON or Triton's binary tensor extension in,
+// the same out. Binary input tensors go to the engine as views of the request body (one copy, into
+// the batch slot). Priority and timeout come as request parameters, as Triton takes them; a client
+// that disconnects has its queued request cancelled; Server-Timing reports queue and compute time.
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { RawTensor } from '../../engine/feeds.js';
+import type { Tensor } from '../../engine/tensor.js';
+import { recordPhase, startRequestSpan } from '../../observability/tracing.js';
+import { ServingError } from '../../scheduler/errors.js';
+import { badRequest } from '../http-error.js';
+import { decodeInferRequest } from '../oip-request.js';
+import { encodeInferResponse } from '../oip-response.js';
+import type { ServerState } from '../server-state.js';
+import { resolveModel } from './models.js';
+
+interface InferParams {
+  name: string;
+  version?: string;
+}
+
+const HEADER_LENGTH = 'inference-header-content-length';
+
+export function inferRoutes(state: ServerState): FastifyPluginAsync {
+  return async (app) => {
+    const infer = async (request: FastifyRequest<{ Params: InferParams }>, reply: FastifyReply) => {
+      if (state.draining) throw new ServingError('INFERD_ERR_DRAINING', 'the server is shutting down');
+      const served = resolveModel(state, request.params);
+      const span = startRequestSpan('infer', { 'inferd.model': served.name });
+      try {
+        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        const headerValue = request.headers[HEADER_LENGTH];
+        const headerLength = headerValue === undefined ? undefined : Number(headerValue);
+        if (headerLength !== undefined && !(Number.isSafeInteger(headerLength) && headerLength >= 0)) {
+          throw badRequest(`${HEADER_LENGTH} must be a byte count, got '${String(headerValue)}'`);
+        }
+        const decoded = decodeInferRequest(body, headerLength);
+        const feeds: Record<string, Tensor | RawTensor> = {};
+        for (const input of decoded.inputs) {
+          if (feeds[input.name] !== undefined) {
+            throw badRequest(`input '${input.name}' is given twice`);
+          }
+          feeds[input.name] = input.raw
+            ? { dtype: input.dtype, dims: input.shape, bytes: input.data as Uint8Array }
+            : { dtype: input.dtype, dims: input.shape, data: input.data };
+        }
+
+        // A client that goes away before its answer has its queued request dropped.
+        const controller = new AbortController();
+        const onClose = () => {
+          if (!reply.raw.writableEnded) controller.abort();
+        };
+        reply.raw.once('close', onClose);
+
+        const started = performance.now();
+        const result = await state.engine.inferDetailed(served.name, feeds, {
+          signal: controller.signal,
+          ...(decoded.priority !== undefined && { priority: decoded.priority }),
+          ...(decoded.timeoutMicros !== undefined && { timeoutMs: decoded.timeoutMicros / 1000 }),
+        });
+        const { queueMs, computeMs } = result.timing;
+        recordPhase(span, 'queue', started, started + queueMs);
+        recordPhase(span, 'compute', started + queueMs, started + queueMs + computeMs);
+
+        const serializeStart = performance.now();
+        const outputs = Object.entries(result.outputs);
+        const requested = decoded.outputs;
+        if (requested !== undefined) {
+          for (const r of requested) {
+            if (result.outputs[r.name] === undefined) {
+              throw badRequest(`unknown output '${r.name}'; the model's outputs are ${outputs.map(([n]) => `'${n}'`).join(', ')}`);
+            }
+          }
+        }
+        const binaryByName = new Map(requested?.map((r) => [r.name, r.binary]));
+        const encoded = encodeInferResponse({
+          modelName: served.name,
+          modelVersion: served.version,
+          ...(decoded.id !== undefined && { id: decoded.id }),
+          outputs: outputs
+            .filter(([name]) => requested === undefined || binaryByName.has(name))
+            .map(([name, tensor]) => ({ name, tensor })),
+          binary: (name) => binaryByName.get(name) ?? decoded.binaryDataOutputDefault,
+        });
+        recordPhase(span, 'serialize', serializeStart, performance.now());
+        reply.raw.off('close', onClose);
+        return reply
+          .headers(encoded.headers)
+          .header('server-timing', `queue;dur=${queueMs.toFixed(3)}, compute;dur=${computeMs.toFixed(3)}`)
+          .send(encoded.body);
+      } catch (error) {
+        span.recordException(error as Error);
+        throw error;
+      } finally {
+        span.end();
+      }
+    };
+    app.post<{ Params: InferParams }>('/v2/models/:name/infer', infer);
+    app.post<{ Params: InferParams }>('/v2/models/:name/versions/:version/infer', infer);
+  };
+}

@@ -6,6 +6,7 @@
 #include "core/kernel_registry.h"
 #include "core/model_impl.h"
 #include "core/onnx_loader.h"
+#include "core/optimizer/optimizer.h"
 #include "inferd/error.h"
 
 namespace inferd {
@@ -39,7 +40,7 @@ std::string list_unsupported(const std::vector<UnsupportedOp>& ops) {
   return out;
 }
 
-std::unique_ptr<ModelImpl> build(OnnxModel onnx) {
+std::unique_ptr<ModelImpl> build(OnnxModel onnx, const ModelOptions& options) {
   auto impl = std::make_unique<ModelImpl>();
   impl->opset = static_cast<int>(onnx.onnx_opset());
   impl->backend = &cpu_backend();
@@ -52,6 +53,10 @@ std::unique_ptr<ModelImpl> build(OnnxModel onnx) {
          unsupported.size() == 1 ? "" : "s", ": ", list_unsupported(unsupported));
 
   fold_constants(graph, impl->opset);
+  if (options.optimize) {
+    optimize_graph(graph, impl->opset);
+    fold_constants(graph, impl->opset);  // rewrites may leave new initializer-only nodes
+  }
 
   for (ValueId id : graph.inputs) impl->inputs.push_back(describe_value(graph.value(id)));
   for (ValueId id : graph.outputs) impl->outputs.push_back(describe_value(graph.value(id)));
@@ -86,12 +91,12 @@ Model::~Model() = default;
 
 std::shared_ptr<const Model> Model::load_file(const std::string& path, const ModelOptions& options) {
   OnnxModel onnx = load_onnx_file(path);
-  return std::shared_ptr<const Model>(new Model(build(std::move(onnx))));
+  return std::shared_ptr<const Model>(new Model(build(std::move(onnx), options)));
 }
 
 std::shared_ptr<const Model> Model::load_bytes(const void* data, size_t size, const ModelOptions& options) {
   OnnxModel onnx = load_onnx_bytes(static_cast<const uint8_t*>(data), size, options.external_data_dir);
-  return std::shared_ptr<const Model>(new Model(build(std::move(onnx))));
+  return std::shared_ptr<const Model>(new Model(build(std::move(onnx), options)));
 }
 
 Model::Inspection Model::inspect_file(const std::string& path, const ModelOptions& options) {

@@ -36,6 +36,9 @@ struct UnsupportedOp {
 struct ModelOptions {
   // Directory that external-data paths are relative to; defaults to the model file's directory.
   std::string external_data_dir;
+  // Graph optimizations at load (fusions, Conv+BatchNormalization folding, Identity removal…).
+  // Off computes the graph exactly as written: tests compare the two.
+  bool optimize = true;
 };
 
 class ModelImpl;

@@ -218,15 +218,21 @@ export class ModelRunner {
         const dims = outputDims[info.name]!;
         return { name: info.name, dtype: info.dtype, dims, rest: dims.slice(1), perRow: elementCount(dims.slice(1)) };
       });
+      // Requests of a batch mostly have the same number of rows: they share one frozen dims array.
+      const dimsByRows = shapes.map(() => new Map<number, readonly number[]>());
       let row = 0;
       for (const request of requests) {
         const fetched: Record<string, Tensor> = {};
         for (let j = 0; j < shapes.length; ++j) {
           const { name, dtype, dims, rest, perRow } = shapes[j]!;
           const all = outputs[j]!;
-          fetched[name] = this.#batched
-            ? { dtype, dims: [request.rows, ...rest], data: all.subarray(row * perRow, (row + request.rows) * perRow) as TypedArray }
-            : { dtype, dims, data: all };
+          if (!this.#batched) {
+            fetched[name] = { dtype, dims, data: all };
+            continue;
+          }
+          let rowDims = dimsByRows[j]!.get(request.rows);
+          if (rowDims === undefined) dimsByRows[j]!.set(request.rows, (rowDims = Object.freeze([request.rows, ...rest])));
+          fetched[name] = { dtype, dims: rowDims, data: all.subarray(row * perRow, (row + request.rows) * perRow) as TypedArray };
         }
         row += request.rows;
         const queueMs = dispatchedAt - request.enqueuedAt;

@@ -1,169 +1,285 @@
-// Parses the number text of a NumberRun straight into a typed array of the input's datatype: no JS
-// array, no string per number. Every element comes out exactly as JSON.parse followed by a typed
-// array store (Math.fround for FP32) would give it, with the same checks as oip-elements.ts; the
-// rare token this code cannot convert exactly on its own goes through Number() on its text.
+// Parses the number text of a NumberRun straight into a typed array of the input's datatype: one
+// pass over the bytes, checking the JSON number grammar as it goes; no JS array, no string per
+// number. Every element comes out exactly as JSON.parse followed by a typed array store
+// (Math.fround for FP32) would give it, with the same checks as oip-elements.ts; the rare token this
+// code cannot convert exactly on its own goes through Number() on its text.
 //
-// Why the shortcuts are exact: a token is read as digits × 10^exponent with its significant digits
-// in `mantissa`. With at most 15 digits the mantissa is an exact double, and so is 10^k for k ≤ 22;
-// one IEEE multiply or divide then rounds once, correctly (Clinger's fast path), which is what
-// Number() gives. FP32 needs less than that: the float32 nearest to the correctly rounded double.
-// With up to 19 digits (float32 values printed as doubles have 17) the product is within 2^-49 of
-// the true value; if every double within 2^-48 of it rounds to the same float32, that float32 is
-// the answer, and only a value within a hair of a float32 rounding boundary falls back to Number().
+// Why the shortcuts are exact: a token is read as ±mantissa × 10^exponent, its significant digits in
+// `mantissa`. With at most 15 digits the mantissa is an exact double, and so is 10^k for k ≤ 22; one
+// IEEE multiply or divide then rounds once, correctly (Clinger's fast path), which is what Number()
+// gives. FP32 needs less: the float32 nearest to the correctly rounded double. With up to 19 digits
+// (float32 values printed as doubles have up to 17) the computed value is within 2^-49 of the true
+// one; if every double within 2^-48 of it rounds to the same float32, that float32 is the answer.
+// Only a value within a hair of a float32 rounding boundary falls back to Number().
 import type { TypedArray } from '../engine/dtypes.js';
-import type { NumberRun } from './request-json.js';
 import type { OipDatatype } from './oip-datatypes.js';
-import { type BigIntDatatype, INTEGER_RANGES, checkedBigInt, elementError, numberElement } from './oip-elements.js';
+import { INTEGER_RANGES, checkedBigInt, elementError, isBigIntDatatype, numberElement } from './oip-elements.js';
+import type { NumberRun } from './request-json.js';
 
-const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);  // exact doubles up to 1e22
+// The run's text is not a list of JSON numbers after all ([1, true], or malformed JSON): the request
+// decoder starts over from JSON.parse, which either reads it or names the syntax error.
+export class NotNumberText extends Error {}
+
+const POWERS_OF_TEN = Float64Array.from({ length: 23 }, (_, k) => 10 ** k);  // exact doubles up to 1e22
 const BELOW = 1 - 2 ** -48;
 const ABOVE = 1 + 2 ** -48;
 const TWO_TO_32 = 4294967296;
 
-// The token scanToken last read. Module state rather than a returned object: no allocation per number.
-let mantissa = 0;    // significant digits, as a double (exact up to 15 digits)
-let digits = 0;      // how many significant digits (leading zeros excluded)
-let exponent = 0;    // value = ±mantissa × 10^exponent
-let negative = false;
-let integral = true;  // no fraction and no exponent part
-let tokenStart = 0;
+const COMMA = 0x2c;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+const CLOSE_BRACKET = 0x5d;
 
-// Reads the number token at or after `pos` (skipping separators) and returns the position after it.
-// The run's text has been checked already: every token is valid, and ']' ends the run.
-function scanToken(bytes: Uint8Array, pos: number): number {
+// How a datatype's elements are stored, decided once per run rather than per element.
+const enum Store {
+  Float32,
+  Float64,
+  Integer,  // up to 32 bits, range-checked
+  Int64,    // INT64, UINT64
+  Other,    // BOOL, FP16, BF16: through numberElement
+  Nothing,  // only count
+}
+
+function storeFor(datatype: OipDatatype): Store {
+  if (datatype === 'FP32') return Store.Float32;
+  if (datatype === 'FP64') return Store.Float64;
+  if (isBigIntDatatype(datatype)) return Store.Int64;
+  if (INTEGER_RANGES[datatype] !== undefined) return Store.Integer;
+  return Store.Other;
+}
+
+function isDigit(c: number): boolean {
+  return c >= ZERO && c <= NINE;
+}
+
+function isWhitespace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+function notNumbers(): never {
+  throw new NotNumberText();
+}
+
+// Writes the run's elements to out[offset...] and returns how many there are. It stops at limit + 1
+// (returning that), so that text with more numbers than the shape wants never writes past `out`.
+// `subject` names the input in messages.
+export function decodeNumberRun(run: NumberRun, datatype: OipDatatype, out: TypedArray, offset: number, limit: number, subject: string): number {
+  return walkRun(run, storeFor(datatype), datatype, out, offset, limit, subject);
+}
+
+// How many numbers the run holds, checking them as a decode would (for messages about a count).
+export function countNumberRun(run: NumberRun): number {
+  return walkRun(run, Store.Nothing, 'FP64', new Float64Array(0), 0, Infinity, '');
+}
+
+// The most numbers the run's text could hold: each takes a digit and a separator.
+export function maxNumbersIn(run: NumberRun): number {
+  return Math.floor((run.end - run.start - 1) / 2);
+}
+
+function walkRun(run: NumberRun, store: Store, datatype: OipDatatype, out: TypedArray, offset: number, limit: number, subject: string): number {
+  const bytes = run.bytes;
+  const range = INTEGER_RANGES[datatype as keyof typeof INTEGER_RANGES] ?? [0, 0];
+  const words = store === Store.Int64 ? new Uint32Array(out.buffer, out.byteOffset, out.length * 2) : undefined;
+  // run.bytes[run.end - 1] is the run's ']', and no token or separator reads past a ']'.
+  let pos = run.start + 1;
   let c = bytes[pos] as number;
-  while (c === 0x2c || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = bytes[++pos] as number;
-  tokenStart = pos;
-  negative = c === 0x2d;
-  if (negative) c = bytes[++pos] as number;
-  let m = 0;
-  let n = 0;
-  let e = 0;
-  while (c >= 0x30 && c <= 0x39) {
-    if (n > 0 || c !== 0x30) {
-      m = m * 10 + (c - 0x30);
-      n++;
-    }
-    c = bytes[++pos] as number;
-  }
-  integral = true;
-  if (c === 0x2e) {
-    integral = false;
-    c = bytes[++pos] as number;
-    while (c >= 0x30 && c <= 0x39) {
-      if (n > 0 || c !== 0x30) {
-        m = m * 10 + (c - 0x30);
-        n++;
-      }
-      e--;
+  while (isWhitespace(c)) c = bytes[++pos] as number;
+  if (c === CLOSE_BRACKET) return 0;
+  let count = 0;
+  for (;;) {
+    // One token: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, as ±mantissa × 10^exponent.
+    const tokenStart = pos;
+    const negative = c === MINUS;
+    if (negative) c = bytes[++pos] as number;
+    let mantissa = 0;
+    let digits = 0;  // significant digits in mantissa (leading zeros do not count)
+    let exponent = 0;
+    let integral = true;
+    if (c === ZERO) {
       c = bytes[++pos] as number;
-    }
-  }
-  if (c === 0x65 || c === 0x45) {
-    integral = false;
-    c = bytes[++pos] as number;
-    let sign = 1;
-    if (c === 0x2d) {
-      sign = -1;
-      c = bytes[++pos] as number;
-    } else if (c === 0x2b) {
-      c = bytes[++pos] as number;
-    }
-    let written = 0;
-    while (c >= 0x30 && c <= 0x39) {
-      if (written < 1e6) written = written * 10 + (c - 0x30);  // far past any double's range
-      c = bytes[++pos] as number;
-    }
-    e += sign * written;
-  }
-  mantissa = m;
-  digits = n;
-  exponent = e;
-  return pos;
-}
-
-function tokenText(bytes: Uint8Array, end: number): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1', tokenStart, end);
-}
-
-// The token as the correctly rounded double, as Number() reads it.
-function tokenDouble(bytes: Uint8Array, end: number): number {
-  if (digits <= 15 && exponent >= -22 && exponent <= 22) {
-    const magnitude = exponent < 0 ? mantissa / (POWERS_OF_TEN[-exponent] as number) : mantissa * (POWERS_OF_TEN[exponent] as number);
-    return negative ? -magnitude : magnitude;
-  }
-  return Number(tokenText(bytes, end));
-}
-
-// The token as Math.fround(Number(token)).
-function tokenFloat32(bytes: Uint8Array, end: number): number {
-  if (digits <= 15 && exponent >= -22 && exponent <= 22) {
-    const magnitude = exponent < 0 ? mantissa / (POWERS_OF_TEN[-exponent] as number) : mantissa * (POWERS_OF_TEN[exponent] as number);
-    return Math.fround(negative ? -magnitude : magnitude);
-  }
-  if (digits <= 19 && exponent >= -44 && exponent <= 44) {
-    let approximation: number;
-    if (exponent < -22) approximation = mantissa / 1e22 / (POWERS_OF_TEN[-22 - exponent] as number);
-    else if (exponent < 0) approximation = mantissa / (POWERS_OF_TEN[-exponent] as number);
-    else if (exponent <= 22) approximation = mantissa * (POWERS_OF_TEN[exponent] as number);
-    else approximation = mantissa * 1e22 * (POWERS_OF_TEN[exponent - 22] as number);
-    const low = Math.fround(approximation * BELOW);
-    if (low === Math.fround(approximation * ABOVE)) return negative ? -low : low;
-  }
-  return Math.fround(Number(tokenText(bytes, end)));
-}
-
-// Writes the run's `run.count` elements to out[offset...]. `subject` names the input in messages.
-export function decodeNumberRun(run: NumberRun, datatype: OipDatatype, out: TypedArray, offset: number, subject: string): void {
-  switch (datatype) {
-    case 'FP32':
-      return decodeFloat32(run, out as Float32Array, offset, subject);
-    case 'INT64':
-    case 'UINT64':
-      return decodeInt64(run, datatype, out as BigInt64Array | BigUint64Array, offset, subject);
-    default:
-      return decodeOther(run, datatype, out as Exclude<TypedArray, BigInt64Array | BigUint64Array>, offset, subject);
-  }
-}
-
-function decodeFloat32(run: NumberRun, out: Float32Array, offset: number, subject: string): void {
-  const bytes = run.bytes;
-  let pos = run.start + 1;
-  for (let k = 0; k < run.count; k++) {
-    pos = scanToken(bytes, pos);
-    const value = tokenFloat32(bytes, pos);
-    if (value - value !== 0) {  // ±Infinity: JSON has no way to write a non-finite number
-      throw elementError(subject, offset + k, tokenText(bytes, pos), "beyond FP32's range (±3.4028235e38)");
-    }
-    out[offset + k] = value;
-  }
-}
-
-// Integers up to 2^53 go into the two 32-bit halves of each element directly (the platform is
-// little-endian, as the binary protocol is): a bigint per element would allocate.
-function decodeInt64(run: NumberRun, datatype: BigIntDatatype, out: BigInt64Array | BigUint64Array, offset: number, subject: string): void {
-  const bytes = run.bytes;
-  const words = new Uint32Array(out.buffer, out.byteOffset, out.length * 2);
-  let pos = run.start + 1;
-  for (let k = 0; k < run.count; k++) {
-    pos = scanToken(bytes, pos);
-    const index = offset + k;
-    if (integral && digits <= 15 && !(negative && datatype === 'UINT64' && mantissa !== 0)) {
-      const value = negative ? -mantissa : mantissa;
-      const high = Math.floor(value / TWO_TO_32);
-      words[2 * index] = value - high * TWO_TO_32;
-      words[2 * index + 1] = high;  // stored modulo 2^32: two's complement for negatives
-    } else if (integral) {
-      const text = tokenText(bytes, pos);
-      out[index] = checkedBigInt(BigInt(text), datatype, index, subject, text);
+      if (isDigit(c)) notNumbers();
+    } else if (c > ZERO && c <= NINE) {
+      do {
+        mantissa = mantissa * 10 + (c - ZERO);
+        digits++;
+        c = bytes[++pos] as number;
+      } while (isDigit(c));
     } else {
-      // 1.0 or 1e3: an integer written unusually, read exactly all the same.
-      const text = tokenText(bytes, pos);
-      const value = exactInteger(text);
-      if (value === undefined) throw elementError(subject, index, text, `not an integer (${datatype})`);
-      out[index] = checkedBigInt(value, datatype, index, subject, text);
+      notNumbers();
     }
+    if (c === DOT) {
+      integral = false;
+      c = bytes[++pos] as number;
+      if (!isDigit(c)) notNumbers();
+      do {
+        if (digits > 0 || c !== ZERO) {
+          mantissa = mantissa * 10 + (c - ZERO);
+          digits++;
+        }
+        exponent--;
+        c = bytes[++pos] as number;
+      } while (isDigit(c));
+    }
+    if (c === 0x65 || c === 0x45) {
+      integral = false;
+      c = bytes[++pos] as number;
+      let sign = 1;
+      if (c === MINUS) {
+        sign = -1;
+        c = bytes[++pos] as number;
+      } else if (c === PLUS) {
+        c = bytes[++pos] as number;
+      }
+      if (!isDigit(c)) notNumbers();
+      let written = 0;
+      do {
+        if (written < 1e6) written = written * 10 + (c - ZERO);  // already far past any double's range
+        c = bytes[++pos] as number;
+      } while (isDigit(c));
+      exponent += sign * written;
+    }
+    const tokenEnd = pos;
+
+    if (count === limit) return limit + 1;
+    const index = offset + count;
+    const exact = digits <= 15 && exponent >= -22 && exponent <= 22;
+    // When exact: the token's value, as Number() reads it.
+    const magnitude = !exact ? 0 : exponent < 0 ? mantissa / (POWERS_OF_TEN[-exponent] as number) : mantissa * (POWERS_OF_TEN[exponent] as number);
+    switch (store) {
+      case Store.Float32: {
+        let value: number;
+        if (exact) {
+          value = Math.fround(negative ? -magnitude : magnitude);
+        } else if (digits > 19 || exponent < -44 || exponent > 44) {
+          // Numbers written with more digits than float32 values need: likely all of them are.
+          return count + storeRestParsed(bytes, tokenStart, run.end, store, datatype, out, index, limit - count, subject);
+        } else {
+          value = nearestFloat32(mantissa, exponent);
+          if (Number.isNaN(value)) value = Math.fround(Number(textOf(bytes, tokenStart, tokenEnd)));
+          else if (negative) value = -value;
+        }
+        if (value - value !== 0) {  // ±Infinity: JSON cannot write one, so the number overflowed FP32
+          throw elementError(subject, index, textOf(bytes, tokenStart, tokenEnd), "beyond FP32's range (±3.4028235e38)");
+        }
+        (out as Float32Array)[index] = value;
+        break;
+      }
+      case Store.Float64: {
+        // Doubles printed in full (17 digits) are past the fast path; JSON.parse reads them faster
+        // than a Number() per token would.
+        if (!exact) return count + storeRestParsed(bytes, tokenStart, run.end, store, datatype, out, index, limit - count, subject);
+        (out as Float64Array)[index] = negative ? -magnitude : magnitude;
+        break;
+      }
+      case Store.Integer: {
+        if (integral && digits <= 15) {
+          const value = negative ? -mantissa : mantissa;
+          if (value < range[0] || value > range[1]) numberElement(value, datatype as 'INT32', index, subject, textOf(bytes, tokenStart, tokenEnd));
+          (out as Int32Array)[index] = value;
+        } else {
+          const text = textOf(bytes, tokenStart, tokenEnd);
+          (out as Int32Array)[index] = numberElement(Number(text), datatype as 'INT32', index, subject, text);
+        }
+        break;
+      }
+      case Store.Int64: {
+        const unsigned = datatype === 'UINT64';
+        if (integral && digits <= 15 && !(negative && unsigned && mantissa !== 0)) {
+          // Into the two little-endian 32-bit halves directly: a bigint per element would allocate.
+          const value = negative ? -mantissa : mantissa;
+          const high = Math.floor(value / TWO_TO_32);
+          (words as Uint32Array)[2 * index] = value - high * TWO_TO_32;
+          (words as Uint32Array)[2 * index + 1] = high;  // modulo 2^32: two's complement when negative
+        } else {
+          const text = textOf(bytes, tokenStart, tokenEnd);
+          const value = integral ? BigInt(text) : exactInteger(text);
+          if (value === undefined) throw elementError(subject, index, text, `not an integer (${datatype})`);
+          (out as BigInt64Array)[index] = checkedBigInt(value, unsigned ? 'UINT64' : 'INT64', index, subject, text);
+        }
+        break;
+      }
+      case Store.Other: {
+        const value = exact ? (negative ? -magnitude : magnitude) : Number(textOf(bytes, tokenStart, tokenEnd));
+        let stored: number;
+        try {
+          stored = numberElement(value, datatype as 'BOOL', index, subject);
+        } catch {
+          // Say it again with the client's own text for the number (1e39, not 1e+39).
+          stored = numberElement(value, datatype as 'BOOL', index, subject, textOf(bytes, tokenStart, tokenEnd));
+        }
+        (out as Uint16Array)[index] = stored;
+        break;
+      }
+      case Store.Nothing:
+        break;
+    }
+    count++;
+
+    while (isWhitespace(c)) c = bytes[++pos] as number;
+    if (c === CLOSE_BRACKET) {
+      if (pos !== run.end - 1) notNumbers();
+      return count;
+    }
+    if (c !== COMMA) notNumbers();
+    c = bytes[++pos] as number;
+    while (isWhitespace(c)) c = bytes[++pos] as number;
   }
+}
+
+// The float32 nearest to the decimal mantissa × 10^exponent (mantissa of at most 19 digits,
+// |exponent| ≤ 44), when the approximation below settles it; NaN when Number() must decide.
+function nearestFloat32(mantissa: number, exponent: number): number {
+  let approximation: number;
+  if (exponent < -22) approximation = mantissa / 1e22 / (POWERS_OF_TEN[-22 - exponent] as number);
+  else if (exponent < 0) approximation = mantissa / (POWERS_OF_TEN[-exponent] as number);
+  else if (exponent <= 22) approximation = mantissa * (POWERS_OF_TEN[exponent] as number);
+  else approximation = mantissa * 1e22 * (POWERS_OF_TEN[exponent - 22] as number);
+  const low = Math.fround(approximation * BELOW);
+  return low === Math.fround(approximation * ABOVE) ? low : Number.NaN;
+}
+
+// The rest of a FP32 or FP64 run, from the token at `start`, through JSON.parse; returns how many
+// elements it held (at most limit + 1, like walkRun).
+function storeRestParsed(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  store: Store,
+  datatype: OipDatatype,
+  out: TypedArray,
+  offset: number,
+  limit: number,
+  subject: string,
+): number {
+  const text = textOf(bytes, start, end);
+  let values: unknown;
+  try {
+    values = JSON.parse(`[${text}`);
+  } catch {
+    notNumbers();
+  }
+  if (!Array.isArray(values)) return notNumbers();
+  const count = Math.min(values.length, limit + 1);
+  for (let k = 0; k < count && k < limit; k++) {
+    const value = values[k] as unknown;
+    if (typeof value !== 'number') notNumbers();
+    const stored = store === Store.Float32 ? Math.fround(value) : value;
+    if (stored - stored !== 0) {
+      const limits = store === Store.Float32 ? '±3.4028235e38' : '±1.7976931348623157e308';
+      const token = text.slice(0, -1).split(',')[k]?.trim() ?? String(value);  // the client's text: 1e400, not Infinity
+      throw elementError(subject, offset + k, token, `beyond ${datatype}'s range (${limits})`);
+    }
+    (out as Float32Array | Float64Array)[offset + k] = stored;
+  }
+  return count;
+}
+
+function textOf(bytes: Uint8Array, start: number, end: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1', start, end);
 }
 
 // The integer a number token with a fraction or an exponent stands for, exactly (2.5e1 is 25);
@@ -180,33 +296,4 @@ function exactInteger(text: string): bigint | undefined {
   if (scale < 0) return undefined;
   const magnitude = digitsText.length + scale > 40 ? 10n ** 40n : BigInt(digitsText) * 10n ** BigInt(scale);
   return sign === '-' ? -magnitude : magnitude;
-}
-
-function decodeOther(
-  run: NumberRun,
-  datatype: Exclude<OipDatatype, 'FP32' | BigIntDatatype>,
-  out: Exclude<TypedArray, BigInt64Array | BigUint64Array>,
-  offset: number,
-  subject: string,
-): void {
-  const bytes = run.bytes;
-  const range = INTEGER_RANGES[datatype];
-  let pos = run.start + 1;
-  for (let k = 0; k < run.count; k++) {
-    pos = scanToken(bytes, pos);
-    const index = offset + k;
-    if (range !== undefined && integral && digits <= 15) {
-      const value = negative ? -mantissa : mantissa;
-      if (value < range[0] || value > range[1]) numberElement(value, datatype, index, subject, tokenText(bytes, pos));
-      out[index] = value;
-    } else {
-      const value = tokenDouble(bytes, pos);
-      try {
-        out[index] = numberElement(value, datatype, index, subject);
-      } catch {
-        // Say it again with the client's own text for the number (1e39, not 1e+39).
-        numberElement(value, datatype, index, subject, tokenText(bytes, pos));
-      }
-    }
-  }
 }

@@ -6,11 +6,12 @@
 // Binary inputs are not copied: their data is a view into the body, which the engine copies once,
 // into its batch slot.
 import { type DType, type TypedArray, elementSize } from '../engine/dtypes.js';
-import { badRequest } from './http-error.js';
+import { HttpError, badRequest } from './http-error.js';
+import { NotNumberText } from './number-run-decode.js';
 import { dtypeOf, parseDatatype } from './oip-datatypes.js';
 import { showJsonValue } from './oip-elements.js';
 import { decodeJsonTensorData, elementCountOf } from './oip-tensor-data.js';
-import { NumberRun, parseRequestJson } from './request-json.js';
+import { NumberRun, parseRequestJson, parseWithJsonParse } from './request-json.js';
 
 export interface DecodedInput {
   name: string;
@@ -44,7 +45,22 @@ type JsonObject = Record<string, unknown>;
 // of the body, the rest being binary tensor data; undefined when absent (the whole body is JSON).
 export function decodeInferRequest(body: Buffer, headerLength: number | undefined): DecodedRequest {
   const jsonLength = checkHeaderLength(body, headerLength);
-  const request = parseRequestJson(body, jsonLength);
+  const hasBinary = headerLength !== undefined;
+  try {
+    return decodeRequest(parseRequestJson(body, jsonLength), body, jsonLength, hasBinary);
+  } catch (error) {
+    if (!(error instanceof NotNumberText || error instanceof HttpError)) throw error;
+    // The fast parser reads the numbers of `data` only now, and may only now find the body is not
+    // JSON at all: JSON.parse has the last word (a 400 naming the syntax error), before any other
+    // complaint about the request.
+    const request = parseWithJsonParse(body, jsonLength);
+    if (error instanceof HttpError) throw error;
+    // Data that is JSON but not all numbers ([1, true] for BOOL): decode it from JSON.parse's arrays.
+    return decodeRequest(request, body, jsonLength, hasBinary);
+  }
+}
+
+function decodeRequest(request: unknown, body: Buffer, jsonLength: number, hasHeaderLength: boolean): DecodedRequest {
   if (!isJsonObject(request)) throw badRequest('request: the body must be a JSON object');
 
   const id = absent(request.id) ? undefined : request.id;
@@ -53,7 +69,7 @@ export function decodeInferRequest(body: Buffer, headerLength: number | undefine
   const binaryDataOutputDefault = optionalBoolean(parameters.binary_data_output, 'request: parameters.binary_data_output') ?? false;
 
   if (!Array.isArray(request.inputs)) throw badRequest("request: 'inputs' must be an array");
-  const binaryData = new BinaryData(body, jsonLength, headerLength !== undefined);
+  const binaryData = new BinaryData(body, jsonLength, hasHeaderLength);
   const inputs: DecodedInput[] = [];
   const names = new Set<string>();
   for (const [position, entry] of (request.inputs as unknown[]).entries()) {

@@ -5,12 +5,8 @@ import { type TypedArray, typedArrayConstructorFor } from '../engine/dtypes.js';
 import { badRequest } from './http-error.js';
 import { type OipDatatype, dtypeOf } from './oip-datatypes.js';
 import { bigIntElement, isBigIntDatatype, numberElement } from './oip-elements.js';
-import { decodeNumberRun } from './number-run-decode.js';
+import { countNumberRun, decodeNumberRun, maxNumbersIn } from './number-run-decode.js';
 import { NumberRun } from './request-json.js';
-
-// A stretch of consecutive elements: unparsed number text, or JSON values (booleans, or numbers when
-// the request went through JSON.parse).
-type Segment = NumberRun | readonly unknown[];
 
 export function elementCountOf(shape: readonly number[]): number {
   let count = 1;
@@ -18,23 +14,39 @@ export function elementCountOf(shape: readonly number[]): number {
   return count;
 }
 
+// A stretch of consecutive elements and how many the shape wants there: unparsed number text, or
+// JSON values (booleans, or numbers when the request went through JSON.parse).
+interface Leaf {
+  values: NumberRun | readonly unknown[];
+  expected: number;
+  path: string;  // where it is, for messages: data, data[1], data[1][0]
+  axis: number;  // the first dimension it stands for
+}
+
 export function decodeJsonTensorData(data: unknown, shape: readonly number[], datatype: OipDatatype, subject: string): TypedArray {
   if (!(data instanceof NumberRun) && !Array.isArray(data)) throw badRequest(`${subject}: 'data' must be an array`);
   const walk = new DataWalk(shape, subject);
-  const count = walk.collect(data, 0, 'data');
-  const expected = elementCountOf(shape);
-  if (count !== expected) throw badRequest(`${subject}: shape [${shape.join(', ')}] has ${expected} elements, data has ${count}`);
-
-  const out = new (typedArrayConstructorFor(dtypeOf(datatype)))(count);
-  let offset = 0;
-  for (const segment of walk.segments) {
-    if (segment instanceof NumberRun) {
-      decodeNumberRun(segment, datatype, out, offset, subject);
-      offset += segment.count;
-    } else {
-      storeJsonValues(segment, datatype, out, offset, subject);
-      offset += segment.length;
+  walk.collect(data, 0, 'data');
+  // Check what can be checked before allocating: a shape of 10^12 elements with three numbers of
+  // data is a 400, not an attempt at a 4 TB array.
+  for (const leaf of walk.leaves) {
+    const { values } = leaf;
+    if (values instanceof NumberRun ? maxNumbersIn(values) < leaf.expected : values.length !== leaf.expected) {
+      walk.countMismatch(leaf, values instanceof NumberRun ? countNumberRun(values) : values.length);
     }
+  }
+
+  const out = new (typedArrayConstructorFor(dtypeOf(datatype)))(elementCountOf(shape));
+  let offset = 0;
+  for (const leaf of walk.leaves) {
+    const { values } = leaf;
+    if (values instanceof NumberRun) {
+      const count = decodeNumberRun(values, datatype, out, offset, leaf.expected, subject);
+      if (count !== leaf.expected) walk.countMismatch(leaf, count > leaf.expected ? countNumberRun(values) : count);
+    } else {
+      storeJsonValues(values, datatype, out, offset, subject);
+    }
+    offset += leaf.expected;
   }
   return out;
 }
@@ -49,10 +61,10 @@ function storeJsonValues(values: readonly unknown[], datatype: OipDatatype, out:
   }
 }
 
-// Collects the flat segments of (possibly nested) data in row-major order, checking the nesting
+// Collects the flat leaves of (possibly nested) data in row-major order, checking the nesting
 // against the shape on the way.
 class DataWalk {
-  readonly segments: Segment[] = [];
+  readonly leaves: Leaf[] = [];
   // trailing[axis]: elements in one entry at `axis` (the product of the dims from `axis` on).
   private readonly trailing: number[];
 
@@ -64,36 +76,35 @@ class DataWalk {
     for (let axis = shape.length - 1; axis >= 0; axis--) this.trailing[axis] = (this.trailing[axis + 1] as number) * (shape[axis] as number);
   }
 
-  // Returns the number of elements under `value`, an array standing for dims axis... of the shape.
-  collect(value: NumberRun | readonly unknown[], axis: number, path: string): number {
-    if (value instanceof NumberRun) return this.leaf(value, value.count, axis, path);
+  // `value` is an array standing for dims axis... of the shape.
+  collect(value: NumberRun | readonly unknown[], axis: number, path: string): void {
+    if (value instanceof NumberRun) return this.leaf(value, axis, path);
     let arrays = 0;
     for (const entry of value) if (entry instanceof NumberRun || Array.isArray(entry)) arrays++;
-    if (arrays === 0) return this.leaf(value, value.length, axis, path);
+    if (arrays === 0) return this.leaf(value, axis, path);
     if (arrays !== value.length) throw badRequest(`${this.subject}: ${path} mixes arrays and single values`);
     this.checkDepth(axis, path);
     const dim = this.shape[axis] as number;
     if (value.length !== dim) {
       throw badRequest(`${this.subject}: ${path} has ${value.length} entries, but dimension ${axis} of shape ${this.showShape()} is ${dim}`);
     }
-    let count = 0;
-    for (let k = 0; k < value.length; k++) count += this.collect(value[k] as NumberRun | unknown[], axis + 1, `${path}[${k}]`);
-    return count;
+    for (let k = 0; k < value.length; k++) this.collect(value[k] as NumberRun | unknown[], axis + 1, `${path}[${k}]`);
   }
 
-  // Flat values standing for dims axis... : any count at the top (checked against the shape's count
-  // by the caller), exactly the trailing dims' count inside nested data.
-  private leaf(segment: Segment, count: number, axis: number, path: string): number {
-    if (axis > 0) {
-      this.checkDepth(axis, path);
-      const expected = this.trailing[axis] as number;
-      if (count !== expected) {
-        const dims = axis === this.shape.length - 1 ? `dimension ${axis}` : `dimensions ${axis} to ${this.shape.length - 1}`;
-        throw badRequest(`${this.subject}: ${path} has ${count} elements; shape ${this.showShape()} needs ${expected} there (${dims})`);
-      }
-    }
-    this.segments.push(segment);
-    return count;
+  // "input 'x': shape [1, 784] has 784 elements, data has 783" for flat data; for a row of nested
+  // data, what that row should hold.
+  countMismatch(leaf: Leaf, count: number): never {
+    if (leaf.axis === 0) throw badRequest(`${this.subject}: shape ${this.showShape()} has ${leaf.expected} elements, data has ${count}`);
+    const last = this.shape.length - 1;
+    const dims = leaf.axis === last ? `dimension ${leaf.axis}` : `dimensions ${leaf.axis} to ${last}`;
+    throw badRequest(`${this.subject}: ${leaf.path} has ${count} elements; shape ${this.showShape()} needs ${leaf.expected} there (${dims})`);
+  }
+
+  // Flat values standing for dims axis... : the whole shape's count at the top, the trailing dims'
+  // count inside nested data.
+  private leaf(values: NumberRun | readonly unknown[], axis: number, path: string): void {
+    if (axis > 0) this.checkDepth(axis, path);
+    this.leaves.push({ values, expected: this.trailing[axis] as number, path, axis });
   }
 
   private checkDepth(axis: number, path: string): void {

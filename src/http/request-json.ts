@@ -1,40 +1,48 @@
-// A JSON parser for the inference request header that leaves each input's `data` array as text.
+// A JSON parser for the inference request header that leaves each input's `data` numbers as text.
 //
 // JSON.parse turns a 784-float `data` array into 784 JS numbers, which are then copied once more into
 // a Float32Array; most of a small request's decode time goes there. This parser builds the request
-// object as JSON.parse would, except that an array of numbers under `inputs[i].data` (at any nesting
-// depth) becomes a NumberRun: the byte range of its text, grammar-checked and counted. The tensor
-// decoder parses those bytes straight into a typed array of the input's datatype, which it only knows
-// later (JSON objects are unordered: `datatype` may come after `data`). Keeping the text also keeps
-// INT64 values exact, where a JS number would round them past 2^53.
+// object as JSON.parse would, except that an array under `inputs[i].data` (or nested in it) that
+// starts with a number becomes a NumberRun: the byte range of its text, up to the first ']'. Its
+// numbers are parsed (and their grammar checked) in one pass by number-run-decode.ts, straight into a
+// typed array of the input's datatype, which is only known later (JSON objects are unordered:
+// `datatype` may come after `data`). Keeping the text also keeps INT64 values exact, where a JS
+// number would round them past 2^53.
 //
 // Anything this parser rejects goes to JSON.parse instead, so the client hears V8's own message for
-// malformed JSON, and a request this parser mishandled still decodes (with plain JS arrays).
+// malformed JSON, and a request this parser mishandled still decodes (with plain JS arrays). A run
+// whose text turns out not to be numbers ([1, true], [1, "a]"]) sends the decoder to JSON.parse too.
 import { badRequest } from './http-error.js';
 
-// The text of a JSON array of numbers: bytes[start] is '[', bytes[end - 1] is ']', and the `count`
-// numbers between are known to be valid JSON number tokens separated by commas and whitespace.
+// The text of what should be a JSON array of numbers: bytes[start] is '[', bytes[end - 1] is the
+// first ']' after it.
 export class NumberRun {
   constructor(
     readonly bytes: Uint8Array,
     readonly start: number,
     readonly end: number,
-    readonly count: number,
   ) {}
 }
 
+// The request's JSON, with NumberRuns where the data allows; JSON.parse's reading if this parser
+// stumbles (and a 400 if JSON.parse does too).
 export function parseRequestJson(body: Uint8Array, end: number): unknown {
   try {
     return new Parser(body, end).document();
   } catch {
     // Malformed JSON (the usual case here), or something this parser does not handle (a nesting
-    // deep enough to exhaust the stack): JSON.parse decides, and names the problem if there is one.
-    const text = Buffer.from(body.buffer, body.byteOffset, end).toString('utf8');
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (error) {
-      throw badRequest(`request body is not valid JSON: ${(error as Error).message}`);
-    }
+    // deep enough to exhaust the stack): JSON.parse decides.
+    return parseWithJsonParse(body, end);
+  }
+}
+
+// The first `end` bytes of the body through JSON.parse; a 400 naming the problem if it is not JSON.
+export function parseWithJsonParse(body: Uint8Array, end: number): unknown {
+  const text = Buffer.from(body.buffer, body.byteOffset, end).toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw badRequest(`request body is not valid JSON: ${(error as Error).message}`);
   }
 }
 
@@ -196,45 +204,12 @@ class Parser {
     }
   }
 
-  // Checks and counts the numbers of an array that starts with one; undefined (and `pos` anywhere)
-  // when something other than a number turns up, for the plain array parser to take over.
+  // The text up to the first ']', for number-run-decode.ts to read (and check).
   private numberRun(start: number): NumberRun | undefined {
-    const bytes = this.bytes;
-    const end = this.end;
-    let pos = this.pos;
-    let count = 0;
-    for (;;) {
-      // One number token: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-      if (pos < end && bytes[pos] === MINUS) pos++;
-      if (pos >= end) return undefined;
-      const lead = bytes[pos] as number;
-      if (lead === ZERO) pos++;
-      else if (lead > ZERO && lead <= NINE) {
-        pos++;
-        while (pos < end && isDigit(bytes[pos] as number)) pos++;
-      } else return undefined;
-      if (pos < end && bytes[pos] === DOT) {
-        pos++;
-        if (!(pos < end && isDigit(bytes[pos] as number))) return undefined;
-        while (pos < end && isDigit(bytes[pos] as number)) pos++;
-      }
-      if (pos < end && (bytes[pos] === 0x65 || bytes[pos] === 0x45)) {
-        pos++;
-        if (pos < end && (bytes[pos] === PLUS || bytes[pos] === MINUS)) pos++;
-        if (!(pos < end && isDigit(bytes[pos] as number))) return undefined;
-        while (pos < end && isDigit(bytes[pos] as number)) pos++;
-      }
-      count++;
-      while (pos < end && isWhitespace(bytes[pos] as number)) pos++;
-      if (pos >= end) return undefined;
-      const c = bytes[pos] as number;
-      pos++;
-      if (c === CLOSE_BRACKET) break;
-      if (c !== COMMA) return undefined;
-      while (pos < end && isWhitespace(bytes[pos] as number)) pos++;
-    }
-    this.pos = pos;
-    return new NumberRun(bytes, start, pos, count);
+    const close = this.text.indexOf(CLOSE_BRACKET, this.pos);
+    if (close < 0) return undefined;
+    this.pos = close + 1;
+    return new NumberRun(this.bytes, start, close + 1);
   }
 
   private number(): number {

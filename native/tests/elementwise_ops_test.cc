@@ -16,52 +16,14 @@
 #include "core/thread_pool.h"
 #include "cpu/kernels/elementwise_math.h"
 #include "support/check.h"
+#include "support/op_harness.h"
 
 using namespace inferd;
+using namespace inferd::test;
 
 namespace {
 
-// ---- Building nodes and tensors ------------------------------------------------------------------
-
-Attribute attr_int(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::i;
-  a.i = v;
-  return a;
-}
-
-Attribute attr_float(const std::string& name, float v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::f;
-  a.f = v;
-  return a;
-}
-
-Attribute attr_string(const std::string& name, const std::string& v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::s;
-  a.s = v;
-  return a;
-}
-
-Node make_node(const std::string& op, std::vector<Attribute> attributes = {}) {
-  Node node;
-  node.op_type = op;
-  node.name = "n";
-  node.attributes.set_owner(node.label());
-  for (Attribute& a : attributes) node.attributes.add(std::move(a));
-  return node;
-}
-
-template <typename T> Tensor tensor(Shape shape, const std::vector<T>& values) {
-  Tensor t = Tensor::allocate(dtype_of<T>, std::move(shape));
-  CHECK(static_cast<size_t>(t.size()) == values.size());
-  for (size_t i = 0; i < values.size(); ++i) t.data_as<T>()[i] = values[i];
-  return t;
-}
+// ---- Building tensors ---------------------------------------------------------------------------
 
 // Values in [lo, hi] from a fixed seed (integers: whole numbers).
 template <typename T> Tensor random_tensor(Shape shape, std::mt19937& rng, double lo = -10, double hi = 10) {
@@ -72,63 +34,6 @@ template <typename T> Tensor random_tensor(Shape shape, std::mt19937& rng, doubl
     t.data_as<T>()[i] = static_cast<T>(std::is_integral_v<T> ? std::round(v) : v);
   }
   return t;
-}
-
-template <typename T> std::vector<T> values_of(const Tensor& t) {
-  CHECK(t.dtype == dtype_of<T>);
-  return std::vector<T>(t.data_as<T>(), t.data_as<T>() + t.size());
-}
-
-// ---- Running an op -------------------------------------------------------------------------------
-
-Tensor omitted() { return Tensor{}; }
-
-struct Result {
-  DType dtype = DType::undefined;
-  Shape shape;
-  Tensor output;
-};
-
-Result infer(const Node& node, int opset, const std::vector<Tensor>& inputs) {
-  const OpSchema* schema = SchemaRegistry::instance().find("", node.op_type, opset);
-  if (!schema) fail(ErrorKind::unsupported, "no schema for ", node.op_type, " at opset ", opset);
-  std::vector<DType> dtypes;
-  std::vector<const Shape*> shapes;
-  std::vector<const Tensor*> values;
-  for (const Tensor& in : inputs) {
-    const bool given = in.dtype != DType::undefined;
-    dtypes.push_back(in.dtype);
-    shapes.push_back(given ? &in.shape : nullptr);
-    values.push_back(nullptr);
-  }
-  Result r;
-  Tensor value;
-  ShapeContext ctx(node, opset, dtypes.data(), shapes.data(), values.data(), inputs.size(), &r.dtype, &r.shape,
-                   &value, 1);
-  schema->infer(ctx);
-  return r;
-}
-
-// Infers, then runs the CPU kernel on a pool of `threads` into a freshly allocated output.
-Result run(const Node& node, int opset, const std::vector<Tensor>& inputs, int threads = 1) {
-  Result r = infer(node, opset, inputs);
-  const KernelDef* def = KernelRegistry::instance().find("cpu", "", node.op_type, opset);
-  if (!def) fail(ErrorKind::unsupported, "no CPU kernel for ", node.op_type, " at opset ", opset);
-  KernelInit init{node, opset, {}};
-  std::unique_ptr<Kernel> kernel = def->make(init);
-  std::vector<const Tensor*> in_ptrs;
-  for (const Tensor& in : inputs) in_ptrs.push_back(in.dtype == DType::undefined ? nullptr : &in);
-  r.output = Tensor::allocate(r.dtype, r.shape);
-  Tensor* out_ptr = &r.output;
-  ThreadPool pool(threads);
-  KernelContext ctx;
-  ctx.inputs = in_ptrs.data();
-  ctx.input_count = in_ptrs.size();
-  ctx.outputs = &out_ptr;
-  ctx.output_count = 1;
-  ctx.threads = &pool;
-  kernel->run(ctx);
-  return r;
 }
 
 // ---- A naive reference for binary broadcasting ---------------------------------------------------

@@ -17,8 +17,10 @@
 #include "core/thread_pool.h"
 #include "cpu/kernels/sgemm.h"
 #include "support/check.h"
+#include "support/op_harness.h"
 
 using namespace inferd;
+using namespace inferd::test;
 
 namespace {
 
@@ -200,108 +202,11 @@ void sgemm_speed() {
 
 // ---- Building nodes and tensors, running an op -----------------------------------------------------
 
-Attribute attr_int(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::i;
-  a.i = v;
-  return a;
-}
-
-Attribute attr_float(const std::string& name, float v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::f;
-  a.f = v;
-  return a;
-}
-
-Attribute attr_ints(const std::string& name, std::vector<int64_t> v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::ints;
-  a.ints = std::move(v);
-  return a;
-}
-
-Node make_node(const std::string& op, std::vector<Attribute> attributes = {}) {
-  Node node;
-  node.op_type = op;
-  node.name = "n";
-  node.attributes.set_owner(node.label());
-  for (Attribute& a : attributes) node.attributes.add(std::move(a));
-  return node;
-}
-
-template <typename T> Tensor tensor(Shape shape, const std::vector<T>& values) {
-  Tensor t = Tensor::allocate(dtype_of<T>, std::move(shape));
-  CHECK(static_cast<size_t>(t.size()) == values.size());
-  std::copy(values.begin(), values.end(), t.data_as<T>());
-  return t;
-}
-
 Tensor random_tensor(Shape shape, float lo = -3.0f, float hi = 3.0f) {
   const size_t n = static_cast<size_t>(shape_size(shape));
   return tensor<float>(std::move(shape), random_floats(n, lo, hi));
 }
 
-template <typename T> std::vector<T> values_of(const Tensor& t) {
-  CHECK(t.dtype == dtype_of<T>);
-  return std::vector<T>(t.data_as<T>(), t.data_as<T>() + t.size());
-}
-
-// An input as the planner sees it: its tensor, and whether its value is known at plan time.
-struct Input {
-  Tensor tensor;
-  bool known = false;
-};
-Input data(Tensor t) { return {std::move(t), false}; }
-Input constant(Tensor t) { return {std::move(t), true}; }
-Input omitted() { return {}; }
-
-struct Result {
-  DType dtype = DType::undefined;
-  Shape shape;
-  Tensor output;  // computed by the kernel
-};
-
-// Infers the output with the op's schema, then runs its CPU kernel into a fresh tensor.
-Result run(const Node& node, int opset, const std::vector<Input>& inputs, int threads = 1) {
-  const OpSchema* schema = SchemaRegistry::instance().find("", node.op_type, opset);
-  if (!schema) fail(ErrorKind::unsupported, "no schema for ", node.op_type, " at opset ", opset);
-  std::vector<DType> dtypes;
-  std::vector<const Shape*> shapes;
-  std::vector<const Tensor*> values, in_ptrs;
-  for (const Input& in : inputs) {
-    const bool given = in.tensor.dtype != DType::undefined;
-    dtypes.push_back(in.tensor.dtype);
-    shapes.push_back(given ? &in.tensor.shape : nullptr);
-    values.push_back(given && in.known ? &in.tensor : nullptr);
-    in_ptrs.push_back(given ? &in.tensor : nullptr);
-  }
-  Result r;
-  Tensor value;
-  ShapeContext sctx(node, opset, dtypes.data(), shapes.data(), values.data(), inputs.size(), &r.dtype, &r.shape,
-                    &value, 1);
-  schema->infer(sctx);
-
-  const KernelDef* def = KernelRegistry::instance().find("cpu", "", node.op_type, opset);
-  if (!def) fail(ErrorKind::unsupported, "no CPU kernel for ", node.op_type, " at opset ", opset);
-  KernelInit init{node, opset, {}};
-  for (const Input& in : inputs) init.constant_inputs.push_back(in.known ? &in.tensor : nullptr);
-  std::unique_ptr<Kernel> kernel = def->make(init);
-  r.output = Tensor::allocate(r.dtype, r.shape);
-  Tensor* out_ptr = &r.output;
-  ThreadPool pool(threads);
-  KernelContext ctx;
-  ctx.inputs = in_ptrs.data();
-  ctx.input_count = in_ptrs.size();
-  ctx.outputs = &out_ptr;
-  ctx.output_count = 1;
-  ctx.threads = &pool;
-  kernel->run(ctx);
-  return r;
-}
 
 // |actual − expected| ≤ atol + rtol·|expected| everywhere, as onnx's conformance runner compares.
 bool all_close(const std::vector<float>& actual, const std::vector<double>& expected, double rtol = 1e-5,

@@ -13,43 +13,18 @@
 #include "core/shape_util.h"
 #include "core/thread_pool.h"
 #include "support/check.h"
+#include "support/op_harness.h"
 
 using namespace inferd;
+using namespace inferd::test;
 
 namespace {
 
 // ---- Building nodes and tensors ------------------------------------------------------------------
 
-Attribute attr_int(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::i;
-  a.i = v;
-  return a;
-}
-
-Attribute attr_ints(const std::string& name, std::vector<int64_t> v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::ints;
-  a.ints = std::move(v);
-  return a;
-}
-
-Node make_node(const std::string& op, const std::string& name, std::vector<Attribute> attributes = {}) {
-  Node node;
-  node.op_type = op;
-  node.name = name;
-  node.attributes.set_owner(node.label());
-  for (Attribute& a : attributes) node.attributes.add(std::move(a));
-  return node;
-}
-
-template <typename T> Tensor tensor(Shape shape, const std::vector<T>& values) {
-  Tensor t = Tensor::allocate(dtype_of<T>, std::move(shape));
-  CHECK(static_cast<size_t>(t.size()) == values.size());
-  for (size_t i = 0; i < values.size(); ++i) t.data_as<T>()[i] = values[i];  // not memcpy: vector<bool>
-  return t;
+// Nodes here are named, to check that errors name them.
+Node named_node(const std::string& op, const std::string& name, std::vector<Attribute> attributes = {}) {
+  return make_node(op, std::move(attributes), name);
 }
 
 // 0, 1, 2 … in a tensor of this shape.
@@ -59,77 +34,6 @@ template <typename T> Tensor iota(Shape shape) {
   return tensor<T>(std::move(shape), values);
 }
 
-template <typename T> std::vector<T> values_of(const Tensor& t) {
-  CHECK(t.dtype == dtype_of<T>);
-  std::vector<T> out(static_cast<size_t>(t.size()));
-  for (size_t i = 0; i < out.size(); ++i) out[i] = t.data_as<T>()[i];
-  return out;
-}
-
-// ---- Running an op -------------------------------------------------------------------------------
-
-// An input as the planner sees it: its tensor, and whether its value is known at plan time.
-struct Input {
-  Tensor tensor;
-  bool known = false;
-};
-Input data(Tensor t) { return {std::move(t), false}; }
-Input constant(Tensor t) { return {std::move(t), true}; }
-Input omitted() { return {}; }
-
-struct Result {
-  std::vector<DType> dtypes;
-  std::vector<Shape> shapes;
-  std::vector<Tensor> values;   // given by the shape function; dtype undefined when not
-  std::vector<Tensor> outputs;  // computed by the kernel
-};
-
-Result infer(const Node& node, int opset, const std::vector<Input>& inputs, size_t output_count = 1) {
-  const OpSchema* schema = SchemaRegistry::instance().find("", node.op_type, opset);
-  if (!schema) fail(ErrorKind::unsupported, "no schema for ", node.op_type, " at opset ", opset);
-  std::vector<DType> dtypes;
-  std::vector<const Shape*> shapes;
-  std::vector<const Tensor*> values;
-  for (const Input& in : inputs) {
-    const bool given = in.tensor.dtype != DType::undefined;
-    dtypes.push_back(in.tensor.dtype);
-    shapes.push_back(given ? &in.tensor.shape : nullptr);
-    values.push_back(given && in.known ? &in.tensor : nullptr);
-  }
-  Result r;
-  r.dtypes.resize(output_count, DType::undefined);
-  r.shapes.resize(output_count);
-  r.values.resize(output_count);
-  ShapeContext ctx(node, opset, dtypes.data(), shapes.data(), values.data(), inputs.size(), r.dtypes.data(),
-                   r.shapes.data(), r.values.data(), output_count);
-  schema->infer(ctx);
-  return r;
-}
-
-// Infers, then runs the CPU kernel into freshly allocated outputs.
-Result run(const Node& node, int opset, const std::vector<Input>& inputs, int threads = 1) {
-  Result r = infer(node, opset, inputs);
-  const KernelDef* def = KernelRegistry::instance().find("cpu", "", node.op_type, opset);
-  if (!def) fail(ErrorKind::unsupported, "no CPU kernel for ", node.op_type, " at opset ", opset);
-  KernelInit init{node, opset, {}};
-  std::unique_ptr<Kernel> kernel = def->make(init);
-
-  std::vector<const Tensor*> in_ptrs;
-  for (const Input& in : inputs) in_ptrs.push_back(in.tensor.dtype == DType::undefined ? nullptr : &in.tensor);
-  for (size_t i = 0; i < r.shapes.size(); ++i) r.outputs.push_back(Tensor::allocate(r.dtypes[i], r.shapes[i]));
-  std::vector<Tensor*> out_ptrs;
-  for (Tensor& t : r.outputs) out_ptrs.push_back(&t);
-  ThreadPool pool(threads);
-  KernelContext ctx;
-  ctx.inputs = in_ptrs.data();
-  ctx.input_count = in_ptrs.size();
-  ctx.outputs = out_ptrs.data();
-  ctx.output_count = out_ptrs.size();
-  ctx.threads = &pool;
-  kernel->run(ctx);
-  return r;
-}
-
 Tensor shape_tensor(const std::vector<int64_t>& dims) {
   return tensor<int64_t>({static_cast<int64_t>(dims.size())}, dims);
 }
@@ -137,7 +41,7 @@ Tensor shape_tensor(const std::vector<int64_t>& dims) {
 // ---- Reshape -------------------------------------------------------------------------------------
 
 void reshape_infers_and_copies() {
-  const Node r = make_node("Reshape", "r");
+  const Node r = named_node("Reshape", "r");
   Result out = run(r, 14, {data(iota<float>({2, 3, 4})), constant(shape_tensor({4, -1}))});
   CHECK(out.shapes[0] == (Shape{4, 6}));
   CHECK(out.dtypes[0] == DType::f32);
@@ -153,8 +57,8 @@ void reshape_infers_and_copies() {
 }
 
 void reshape_allowzero_from_opset_14() {
-  const Node copy = make_node("Reshape", "r");
-  const Node literal = make_node("Reshape", "r", {attr_int("allowzero", 1)});
+  const Node copy = named_node("Reshape", "r");
+  const Node literal = named_node("Reshape", "r", {attr_int("allowzero", 1)});
   const Tensor empty = Tensor::allocate(DType::f32, {0, 3, 4});
   // allowzero=1: the 0 is a zero-sized dim (test_reshape_allowzero_reordered).
   CHECK(run(literal, 14, {data(empty), constant(shape_tensor({3, 4, 0}))}).shapes[0] == (Shape{3, 4, 0}));
@@ -168,16 +72,16 @@ void reshape_allowzero_from_opset_14() {
 }
 
 void reshape_v1_takes_an_attribute() {
-  const Node r = make_node("Reshape", "r", {attr_ints("shape", {3, -1})});
+  const Node r = named_node("Reshape", "r", {attr_ints("shape", {3, -1})});
   Result out = run(r, 4, {data(iota<float>({2, 3}))});
   CHECK(out.shapes[0] == (Shape{3, 2}));
   CHECK(values_of<float>(out.outputs[0]) == values_of<float>(iota<float>({6})));
-  CHECK_THROWS(infer(make_node("Reshape", "r"), 1, {data(iota<float>({2, 3}))}), ErrorKind::invalid_model,
+  CHECK_THROWS(infer(named_node("Reshape", "r"), 1, {data(iota<float>({2, 3}))}), ErrorKind::invalid_model,
                "required attribute 'shape' is missing");
 }
 
 void reshape_errors_name_the_node_and_values() {
-  const Node r = make_node("Reshape", "r");
+  const Node r = named_node("Reshape", "r");
   const Tensor x = iota<float>({2, 3});
   CHECK_THROWS(infer(r, 14, {data(x), constant(shape_tensor({4, -1}))}), ErrorKind::invalid_model,
                "Reshape node 'r': cannot reshape [2, 3] (6 elements) to [4, -1]");
@@ -199,7 +103,7 @@ void reshape_errors_name_the_node_and_values() {
 void flatten_splits_at_axis() {
   const Tensor x = iota<float>({2, 3, 4, 5});
   auto flat = [&](std::vector<Attribute> attrs) {
-    return infer(make_node("Flatten", "f", std::move(attrs)), 13, {data(x)}).shapes[0];
+    return infer(named_node("Flatten", "f", std::move(attrs)), 13, {data(x)}).shapes[0];
   };
   CHECK(flat({}) == (Shape{2, 60}));
   CHECK(flat({attr_int("axis", 0)}) == (Shape{1, 120}));
@@ -208,7 +112,7 @@ void flatten_splits_at_axis() {
   CHECK(flat({attr_int("axis", -1)}) == (Shape{24, 5}));
   CHECK(flat({attr_int("axis", -4)}) == (Shape{1, 120}));
   CHECK_THROWS(flat({attr_int("axis", 5)}), ErrorKind::invalid_model, "attribute 'axis' 5 is out of range [-4, 4]");
-  Result out = run(make_node("Flatten", "f", {attr_int("axis", 3)}), 1, {data(x)});
+  Result out = run(named_node("Flatten", "f", {attr_int("axis", 3)}), 1, {data(x)});
   CHECK(values_of<float>(out.outputs[0]) == values_of<float>(x));
 }
 
@@ -217,11 +121,11 @@ void flatten_splits_at_axis() {
 void squeeze_attribute_then_input() {
   const Tensor x = iota<float>({1, 3, 1, 5});
   // Opsets 1-12: axes is an attribute.
-  CHECK(infer(make_node("Squeeze", "s", {attr_ints("axes", {0, 2})}), 11, {data(x)}).shapes[0] == (Shape{3, 5}));
-  CHECK(infer(make_node("Squeeze", "s", {attr_ints("axes", {-2})}), 11, {data(x)}).shapes[0] == (Shape{1, 3, 5}));
-  CHECK(infer(make_node("Squeeze", "s"), 1, {data(x)}).shapes[0] == (Shape{3, 5}));
+  CHECK(infer(named_node("Squeeze", "s", {attr_ints("axes", {0, 2})}), 11, {data(x)}).shapes[0] == (Shape{3, 5}));
+  CHECK(infer(named_node("Squeeze", "s", {attr_ints("axes", {-2})}), 11, {data(x)}).shapes[0] == (Shape{1, 3, 5}));
+  CHECK(infer(named_node("Squeeze", "s"), 1, {data(x)}).shapes[0] == (Shape{3, 5}));
   // Opset 13: axes is an optional input, and an attribute is no longer read.
-  const Node s13 = make_node("Squeeze", "s", {attr_ints("axes", {0})});
+  const Node s13 = named_node("Squeeze", "s", {attr_ints("axes", {0})});
   CHECK(infer(s13, 13, {data(x), constant(shape_tensor({2}))}).shapes[0] == (Shape{1, 3, 5}));
   CHECK(infer(s13, 13, {data(x)}).shapes[0] == (Shape{3, 5}));
   CHECK(infer(s13, 13, {data(x), omitted()}).shapes[0] == (Shape{3, 5}));
@@ -229,7 +133,7 @@ void squeeze_attribute_then_input() {
   CHECK(out.shapes[0] == (Shape{3, 5}));
   CHECK(values_of<float>(out.outputs[0]) == values_of<float>(x));
 
-  CHECK_THROWS(infer(make_node("Squeeze", "s", {attr_ints("axes", {1})}), 11, {data(x)}), ErrorKind::invalid_model,
+  CHECK_THROWS(infer(named_node("Squeeze", "s", {attr_ints("axes", {1})}), 11, {data(x)}), ErrorKind::invalid_model,
                "Squeeze node 's': cannot squeeze axis 1 of input shape [1, 3, 1, 5]: its size is 3, not 1");
   CHECK_THROWS(infer(s13, 13, {data(x), constant(shape_tensor({0, -4}))}), ErrorKind::invalid_model, "twice");
   CHECK_THROWS(infer(s13, 13, {data(x), constant(shape_tensor({4}))}), ErrorKind::invalid_model,
@@ -238,11 +142,11 @@ void squeeze_attribute_then_input() {
 
 void unsqueeze_axes_index_the_output() {
   const Tensor x = iota<float>({3, 4, 5});
-  CHECK(infer(make_node("Unsqueeze", "u", {attr_ints("axes", {0, 4})}), 11, {data(x)}).shapes[0] ==
+  CHECK(infer(named_node("Unsqueeze", "u", {attr_ints("axes", {0, 4})}), 11, {data(x)}).shapes[0] ==
         (Shape{1, 3, 4, 5, 1}));
-  CHECK(infer(make_node("Unsqueeze", "u", {attr_ints("axes", {-1})}), 11, {data(x)}).shapes[0] ==
+  CHECK(infer(named_node("Unsqueeze", "u", {attr_ints("axes", {-1})}), 11, {data(x)}).shapes[0] ==
         (Shape{3, 4, 5, 1}));
-  const Node u13 = make_node("Unsqueeze", "u");
+  const Node u13 = named_node("Unsqueeze", "u");
   // Unsorted axes (test_unsqueeze_unsorted_axes).
   Result out = run(u13, 13, {data(x), constant(shape_tensor({5, 4, 2}))});
   CHECK(out.shapes[0] == (Shape{3, 4, 1, 5, 1, 1}));
@@ -253,7 +157,7 @@ void unsqueeze_axes_index_the_output() {
                "axis 5 is out of range for rank 4");
   CHECK_THROWS(infer(u13, 13, {data(x), constant(shape_tensor({1, 1}))}), ErrorKind::invalid_model, "twice");
   CHECK_THROWS(infer(u13, 13, {data(x)}), ErrorKind::invalid_model, "input 1 is required");
-  CHECK_THROWS(infer(make_node("Unsqueeze", "u"), 11, {data(x)}), ErrorKind::invalid_model,
+  CHECK_THROWS(infer(named_node("Unsqueeze", "u"), 11, {data(x)}), ErrorKind::invalid_model,
                "required attribute 'axes' is missing");
 }
 
@@ -261,13 +165,13 @@ void unsqueeze_axes_index_the_output() {
 
 void identity_copies_any_type() {
   const Tensor flags = tensor<bool>({2, 2}, {true, false, false, true});
-  Result out = run(make_node("Identity", "i"), 21, {data(flags)});
+  Result out = run(named_node("Identity", "i"), 21, {data(flags)});
   CHECK(out.dtypes[0] == DType::boolean);
   CHECK(values_of<bool>(out.outputs[0]) == values_of<bool>(flags));
   const Tensor halves = iota<uint16_t>({3});
   Tensor as_f16 = Tensor::view(DType::f16, halves.shape, halves.data);
   as_f16.storage = halves.storage;
-  out = run(make_node("Identity", "i"), 1, {data(as_f16)});
+  out = run(named_node("Identity", "i"), 1, {data(as_f16)});
   CHECK(out.dtypes[0] == DType::f16 && std::memcmp(out.outputs[0].data, halves.data, 6) == 0);
 }
 
@@ -275,14 +179,14 @@ void identity_copies_any_type() {
 
 void shape_is_known_at_plan_time() {
   const Tensor x = Tensor::allocate(DType::f32, {2, 3, 4});
-  Result out = run(make_node("Shape", "s"), 14, {data(x)});
+  Result out = run(named_node("Shape", "s"), 14, {data(x)});
   CHECK(out.dtypes[0] == DType::i64 && out.shapes[0] == (Shape{3}));
   CHECK(out.values[0].dtype == DType::i64);
   CHECK(values_of<int64_t>(out.values[0]) == (std::vector<int64_t>{2, 3, 4}));
   CHECK(values_of<int64_t>(out.outputs[0]) == (std::vector<int64_t>{2, 3, 4}));
 
   auto sliced = [&](int opset, std::vector<Attribute> attrs) {
-    Result r = run(make_node("Shape", "s", std::move(attrs)), opset, {data(x)});
+    Result r = run(named_node("Shape", "s", std::move(attrs)), opset, {data(x)});
     CHECK(values_of<int64_t>(r.values[0]) == values_of<int64_t>(r.outputs[0]));
     return values_of<int64_t>(r.values[0]);
   };
@@ -298,7 +202,7 @@ void shape_is_known_at_plan_time() {
   // Before opset 15 start and end do not exist.
   CHECK(sliced(14, {attr_int("start", 1)}) == (v{2, 3, 4}));
   // A scalar has an empty shape.
-  CHECK(run(make_node("Shape", "s"), 13, {data(tensor<float>({}, {1.0f}))}).shapes[0] == (Shape{0}));
+  CHECK(run(named_node("Shape", "s"), 13, {data(tensor<float>({}, {1.0f}))}).shapes[0] == (Shape{0}));
 }
 
 // ---- Transpose -----------------------------------------------------------------------------------
@@ -327,7 +231,7 @@ std::vector<int64_t> reference_transpose(const std::vector<int64_t>& in, const S
 
 // Checks a transpose of `shape` by `perm` for element types of 1, 2, 4 and 8 bytes.
 void check_transpose(const Shape& shape, const std::vector<int64_t>& perm, int threads = 1) {
-  const Node t = make_node("Transpose", "t", {attr_ints("perm", perm)});
+  const Node t = named_node("Transpose", "t", {attr_ints("perm", perm)});
   const std::vector<int64_t> source = values_of<int64_t>(iota<int64_t>(shape));
   const std::vector<int64_t> expected = reference_transpose(source, shape, perm);
   bool ok = true;
@@ -351,7 +255,7 @@ void check_transpose(const Shape& shape, const std::vector<int64_t>& perm, int t
 
 void transpose_matches_reference() {
   // Default perm reverses the dims (test_transpose_default).
-  Result out = run(make_node("Transpose", "t"), 1, {data(iota<float>({2, 3, 4}))});
+  Result out = run(named_node("Transpose", "t"), 1, {data(iota<float>({2, 3, 4}))});
   CHECK(out.shapes[0] == (Shape{4, 3, 2}));
   std::vector<int64_t> expected = reference_transpose(values_of<int64_t>(iota<int64_t>({2, 3, 4})), {2, 3, 4}, {2, 1, 0});
   std::vector<float> got = values_of<float>(out.outputs[0]);
@@ -373,16 +277,16 @@ void transpose_matches_reference() {
   check_transpose({64, 48, 30}, {2, 0, 1}, 3);
   check_transpose({2, 128, 4, 16}, {0, 2, 1, 3}, 3);
   // Zero-sized tensors move nothing.
-  CHECK(run(make_node("Transpose", "t"), 13, {data(Tensor::allocate(DType::f32, {0, 3}))}).shapes[0] == (Shape{3, 0}));
+  CHECK(run(named_node("Transpose", "t"), 13, {data(Tensor::allocate(DType::f32, {0, 3}))}).shapes[0] == (Shape{3, 0}));
 }
 
 void transpose_rejects_bad_perms() {
   const Tensor x = iota<float>({2, 3, 4});
-  CHECK_THROWS(infer(make_node("Transpose", "t", {attr_ints("perm", {0, 1})}), 13, {data(x)}), ErrorKind::invalid_model,
+  CHECK_THROWS(infer(named_node("Transpose", "t", {attr_ints("perm", {0, 1})}), 13, {data(x)}), ErrorKind::invalid_model,
                "Transpose node 't': attribute 'perm' [0, 1] has 2 entries but the input shape [2, 3, 4] has rank 3");
-  CHECK_THROWS(infer(make_node("Transpose", "t", {attr_ints("perm", {0, 1, 1})}), 13, {data(x)}),
+  CHECK_THROWS(infer(named_node("Transpose", "t", {attr_ints("perm", {0, 1, 1})}), 13, {data(x)}),
                ErrorKind::invalid_model, "is not a permutation of 0..2 (entry 2 is 1)");
-  CHECK_THROWS(infer(make_node("Transpose", "t", {attr_ints("perm", {0, 3, 1})}), 13, {data(x)}),
+  CHECK_THROWS(infer(named_node("Transpose", "t", {attr_ints("perm", {0, 3, 1})}), 13, {data(x)}),
                ErrorKind::invalid_model, "entry 1 is 3");
 }
 
@@ -391,27 +295,27 @@ void transpose_rejects_bad_perms() {
 void concat_joins_along_axis() {
   const Tensor a = tensor<float>({2, 2}, {1, 2, 3, 4});
   const Tensor b = tensor<float>({2, 3}, {5, 6, 7, 8, 9, 10});
-  Result out = run(make_node("Concat", "c", {attr_int("axis", 1)}), 13, {data(a), data(b)});
+  Result out = run(named_node("Concat", "c", {attr_int("axis", 1)}), 13, {data(a), data(b)});
   CHECK(out.shapes[0] == (Shape{2, 5}));
   CHECK(values_of<float>(out.outputs[0]) == (std::vector<float>{1, 2, 5, 6, 7, 3, 4, 8, 9, 10}));
   // Negative axis; a third input that is empty along the axis.
-  out = run(make_node("Concat", "c", {attr_int("axis", -1)}), 13,
+  out = run(named_node("Concat", "c", {attr_int("axis", -1)}), 13,
             {data(a), data(Tensor::allocate(DType::f32, {2, 0})), data(b)});
   CHECK(values_of<float>(out.outputs[0]) == (std::vector<float>{1, 2, 5, 6, 7, 3, 4, 8, 9, 10}));
-  out = run(make_node("Concat", "c", {attr_int("axis", 0)}), 13, {data(a), data(a)});
+  out = run(named_node("Concat", "c", {attr_int("axis", 0)}), 13, {data(a), data(a)});
   CHECK(out.shapes[0] == (Shape{4, 2}));
   CHECK(values_of<float>(out.outputs[0]) == (std::vector<float>{1, 2, 3, 4, 1, 2, 3, 4}));
   // Shape arithmetic: int64 1-D pieces.
-  out = run(make_node("Concat", "c", {attr_int("axis", 0)}), 13,
+  out = run(named_node("Concat", "c", {attr_int("axis", 0)}), 13,
             {data(shape_tensor({1})), data(shape_tensor({-1})), data(shape_tensor({8, 64}))});
   CHECK(values_of<int64_t>(out.outputs[0]) == (std::vector<int64_t>{1, -1, 8, 64}));
   // Before opset 4, axis defaulted to 1.
-  CHECK(run(make_node("Concat", "c"), 1, {data(a), data(b)}).shapes[0] == (Shape{2, 5}));
-  CHECK_THROWS(infer(make_node("Concat", "c"), 4, {data(a), data(b)}), ErrorKind::invalid_model,
+  CHECK(run(named_node("Concat", "c"), 1, {data(a), data(b)}).shapes[0] == (Shape{2, 5}));
+  CHECK_THROWS(infer(named_node("Concat", "c"), 4, {data(a), data(b)}), ErrorKind::invalid_model,
                "required attribute 'axis' is missing");
   // Larger blocks over several threads.
   const Tensor big = iota<int32_t>({300, 70});
-  out = run(make_node("Concat", "c", {attr_int("axis", 1)}), 13, {data(big), data(big)}, 3);
+  out = run(named_node("Concat", "c", {attr_int("axis", 1)}), 13, {data(big), data(big)}, 3);
   const std::vector<int32_t> got = values_of<int32_t>(out.outputs[0]);
   bool ok = true;
   for (int64_t r = 0; r < 300; ++r)
@@ -420,14 +324,14 @@ void concat_joins_along_axis() {
 }
 
 void concat_errors_name_the_input_and_dim() {
-  const Node c = make_node("Concat", "c", {attr_int("axis", 1)});
+  const Node c = named_node("Concat", "c", {attr_int("axis", 1)});
   CHECK_THROWS(infer(c, 13, {data(iota<float>({2, 2})), data(iota<float>({3, 2}))}), ErrorKind::invalid_model,
                "Concat node 'c': input 1 has shape [3, 2] but input 0 has [2, 2]: dim 0 differs (3 vs 2)");
   CHECK_THROWS(infer(c, 13, {data(iota<float>({2, 2})), data(iota<float>({2, 2, 1}))}), ErrorKind::invalid_model,
                "ranks differ");
   CHECK_THROWS(infer(c, 13, {data(iota<float>({2, 2})), data(iota<int64_t>({2, 2}))}), ErrorKind::invalid_model,
                "inputs 0 and 1 must have the same type");
-  CHECK_THROWS(infer(make_node("Concat", "c", {attr_int("axis", 2)}), 13, {data(iota<float>({2, 2}))}),
+  CHECK_THROWS(infer(named_node("Concat", "c", {attr_int("axis", 2)}), 13, {data(iota<float>({2, 2}))}),
                ErrorKind::invalid_model, "attribute 'axis' 2 is out of range for rank 2");
 }
 
@@ -436,22 +340,22 @@ void concat_errors_name_the_input_and_dim() {
 void gather_selects_rows() {
   const Tensor x = tensor<float>({3, 2}, {1.0f, 1.2f, 2.3f, 3.4f, 4.5f, 5.7f});
   // The spec's first example: axis 0, indices of shape [2, 2].
-  Result out = run(make_node("Gather", "g"), 13, {data(x), data(tensor<int64_t>({2, 2}, {0, 1, 1, 2}))});
+  Result out = run(named_node("Gather", "g"), 13, {data(x), data(tensor<int64_t>({2, 2}, {0, 1, 1, 2}))});
   CHECK(out.shapes[0] == (Shape{2, 2, 2}));
   CHECK(values_of<float>(out.outputs[0]) == (std::vector<float>{1.0f, 1.2f, 2.3f, 3.4f, 2.3f, 3.4f, 4.5f, 5.7f}));
   // axis 1 with int32 and negative indices: single elements per row.
-  out = run(make_node("Gather", "g", {attr_int("axis", 1)}), 13, {data(x), data(tensor<int32_t>({1, 2}, {-1, 0}))});
+  out = run(named_node("Gather", "g", {attr_int("axis", 1)}), 13, {data(x), data(tensor<int32_t>({1, 2}, {-1, 0}))});
   CHECK(out.shapes[0] == (Shape{3, 1, 2}));
   CHECK(values_of<float>(out.outputs[0]) == (std::vector<float>{1.2f, 1.0f, 3.4f, 2.3f, 5.7f, 4.5f}));
   // A scalar index drops the axis (Shape -> Gather -> Unsqueeze chains).
-  out = run(make_node("Gather", "g"), 13, {data(shape_tensor({8, 3, 224})), data(tensor<int64_t>({}, {-1}))});
+  out = run(named_node("Gather", "g"), 13, {data(shape_tensor({8, 3, 224})), data(tensor<int64_t>({}, {-1}))});
   CHECK(out.shapes[0].empty());
   CHECK(values_of<int64_t>(out.outputs[0]) == (std::vector<int64_t>{224}));
   // An embedding lookup: whole rows, over several threads.
   const Tensor table = iota<float>({1000, 24});
   std::vector<int64_t> ids(500);
   for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int64_t>((i * 7919) % 1000);
-  out = run(make_node("Gather", "g"), 13, {data(table), data(tensor<int64_t>({1, 500}, ids))}, 3);
+  out = run(named_node("Gather", "g"), 13, {data(table), data(tensor<int64_t>({1, 500}, ids))}, 3);
   CHECK(out.shapes[0] == (Shape{1, 500, 24}));
   const std::vector<float> got = values_of<float>(out.outputs[0]);
   bool ok = true;
@@ -462,13 +366,13 @@ void gather_selects_rows() {
 
 void gather_rejects_out_of_range_indices() {
   const Tensor x = iota<float>({3, 2});
-  CHECK_THROWS(run(make_node("Gather", "g"), 13, {data(x), data(tensor<int64_t>({2}, {0, 3}))}), ErrorKind::runtime,
+  CHECK_THROWS(run(named_node("Gather", "g"), 13, {data(x), data(tensor<int64_t>({2}, {0, 3}))}), ErrorKind::runtime,
                "Gather node 'g': index 3 (indices element 1) is out of range [-3, 2] for axis 0 of data shape [3, 2]");
-  CHECK_THROWS(run(make_node("Gather", "g", {attr_int("axis", -1)}), 13, {data(x), data(tensor<int32_t>({1}, {-3}))}),
+  CHECK_THROWS(run(named_node("Gather", "g", {attr_int("axis", -1)}), 13, {data(x), data(tensor<int32_t>({1}, {-3}))}),
                ErrorKind::runtime, "index -3 (indices element 0) is out of range [-2, 1] for axis 1");
-  CHECK_THROWS(infer(make_node("Gather", "g"), 13, {data(x), data(tensor<float>({1}, {0.0f}))}),
+  CHECK_THROWS(infer(named_node("Gather", "g"), 13, {data(x), data(tensor<float>({1}, {0.0f}))}),
                ErrorKind::unsupported, "input 1 has type float");
-  CHECK_THROWS(infer(make_node("Gather", "g", {attr_int("axis", 2)}), 13, {data(x), data(shape_tensor({0}))}),
+  CHECK_THROWS(infer(named_node("Gather", "g", {attr_int("axis", 2)}), 13, {data(x), data(shape_tensor({0}))}),
                ErrorKind::invalid_model, "attribute 'axis' 2 is out of range for rank 2");
 }
 

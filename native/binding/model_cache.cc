@@ -12,9 +12,11 @@ struct FileKey {
   std::string canonical_path;
   uintmax_t size = 0;
   int64_t modified = 0;  // file clock ticks
+  bool optimize = true;  // optimized and as-written graphs are different models
 
   bool operator<(const FileKey& other) const {
-    return std::tie(canonical_path, size, modified) < std::tie(other.canonical_path, other.size, other.modified);
+    return std::tie(canonical_path, size, modified, optimize) <
+           std::tie(other.canonical_path, other.size, other.modified, other.optimize);
   }
 };
 
@@ -31,7 +33,7 @@ ModelCache& cache() {
 
 }  // namespace
 
-std::shared_ptr<const Model> load_model_shared(const std::string& path) {
+std::shared_ptr<const Model> load_model_shared(const std::string& path, const ModelOptions& options) {
   namespace fs = std::filesystem;
   std::error_code error;
   FileKey key;
@@ -39,7 +41,8 @@ std::shared_ptr<const Model> load_model_shared(const std::string& path) {
   if (!error) key.size = fs::file_size(key.canonical_path, error);
   if (!error) key.modified = fs::last_write_time(key.canonical_path, error).time_since_epoch().count();
   // A path we cannot stat is left to the loader, whose error names the file and the reason.
-  if (error) return Model::load_file(path);
+  key.optimize = options.optimize;
+  if (error) return Model::load_file(path, options);
 
   ModelCache& models = cache();
   // The lock is held while loading so that workers starting together wait for one load instead of
@@ -51,7 +54,7 @@ std::shared_ptr<const Model> load_model_shared(const std::string& path) {
   if (auto found = models.models.find(key); found != models.models.end()) {
     if (auto model = found->second.lock()) return model;
   }
-  std::shared_ptr<const Model> model = Model::load_file(path);
+  std::shared_ptr<const Model> model = Model::load_file(path, options);
   models.models[key] = model;
   return model;
 }

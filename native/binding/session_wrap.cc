@@ -20,14 +20,25 @@ std::string names_of(const std::vector<TensorInfo>& infos) {
   return names.empty() ? "none" : names;
 }
 
-std::shared_ptr<const Model> load_model(Napi::Value source) {
-  if (source.IsString()) return load_model_shared(source.As<Napi::String>().Utf8Value());
+std::shared_ptr<const Model> load_model(Napi::Value source, const ModelOptions& model_options) {
+  if (source.IsString()) return load_model_shared(source.As<Napi::String>().Utf8Value(), model_options);
   if (source.IsTypedArray() && source.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
     // Bytes are not cached: nothing identifies them but their content.
     const Napi::Uint8Array bytes = source.As<Napi::Uint8Array>();
-    return Model::load_bytes(bytes.Data(), bytes.ByteLength());
+    return Model::load_bytes(bytes.Data(), bytes.ByteLength(), model_options);
   }
   fail(ErrorKind::invalid_argument, "new Session(source): source must be a model path (string) or the model bytes (Uint8Array)");
+}
+
+// options.optimize (default true): load-time graph optimizations.
+ModelOptions read_model_options(Napi::Value value) {
+  ModelOptions options;
+  if (!value.IsObject()) return options;
+  const Napi::Value optimize = value.As<Napi::Object>().Get("optimize");
+  if (optimize.IsUndefined()) return options;
+  if (!optimize.IsBoolean()) fail(ErrorKind::invalid_argument, "new Session(source, options): options.optimize must be a boolean");
+  options.optimize = optimize.As<Napi::Boolean>().Value();
+  return options;
 }
 
 SessionOptions read_options(Napi::Value value) {
@@ -81,7 +92,7 @@ SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sess
   guarded(info.Env(), [&] {
     if (info.Length() < 1) fail(ErrorKind::invalid_argument, "new Session(source): source is missing");
     const SessionOptions options = read_options(info[1]);
-    model_ = load_model(info[0]);
+    model_ = load_model(info[0], read_model_options(info[1]));
     session_ = std::make_unique<Session>(model_, options);
     input_refs_.resize(model_->inputs().size());
     output_refs_.resize(model_->outputs().size());

@@ -52,7 +52,7 @@ export interface NativeSession {
 }
 
 export interface NativeSessionConstructor {
-  new (source: string | Uint8Array, options?: { threads?: number }): NativeSession;
+  new (source: string | Uint8Array, options?: { threads?: number; optimize?: boolean }): NativeSession;
 }
 
 export interface NativeAddon {

@@ -21,6 +21,8 @@ export interface TensorMetadata {
 export interface SessionOptions {
   // Intra-op threads for one run (default 1: compute on the calling thread only).
   threads?: number;
+  // Load-time graph optimizations (default true); false runs the graph exactly as written.
+  optimize?: boolean;
 }
 
 export interface RunOptions {
@@ -60,7 +62,10 @@ export class InferenceSession {
   // A model path (whose weights every session of the process shares) or the model's bytes.
   static load(source: string | Uint8Array, options: SessionOptions = {}): InferenceSession {
     const { Session } = loadAddon();
-    return new InferenceSession(new Session(source, options.threads === undefined ? {} : { threads: options.threads }));
+    return new InferenceSession(new Session(source, {
+      ...(options.threads !== undefined && { threads: options.threads }),
+      ...(options.optimize !== undefined && { optimize: options.optimize }),
+    }));
   }
 
   get inputNames(): string[] {

@@ -30,10 +30,9 @@ const Tensor& ShapeContext::require_value(size_t i, const char* what) const {
   const Tensor* v = value(i);
   if (!v) {
     if (!has_input(i)) fail(what, " (input ", i, ") is required");
-    throw RuntimeValueRequired(ErrorKind::unsupported,
-                               detail::concat(node_.label(), ": ", what, " is computed from run-time data; only "
-                                              "constants, shape-derived values and small integer model inputs "
-                                              "are supported"));
+    throw RuntimeValueRequired(detail::concat(node_.label(), ": ", what, " is computed from run-time data; only "
+                                              "constants, shape-derived values and small model inputs are supported"),
+                               i);
   }
   return *v;
 }

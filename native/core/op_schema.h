@@ -23,7 +23,10 @@ inline constexpr int kMaxOpset = INT_MAX;
 // input). The session then re-plans with the values of small integer inputs as part of the plan key.
 class RuntimeValueRequired : public Error {
  public:
-  using Error::Error;
+  RuntimeValueRequired(const std::string& message, size_t node_input)
+      : Error(ErrorKind::unsupported, message), node_input(node_input) {}
+  size_t node_input;      // which input of the node the shape function needed the value of
+  int graph_input = -1;   // set by the planner when that value is a model input, fed by the caller
 };
 
 class ShapeContext {

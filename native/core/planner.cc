@@ -104,7 +104,15 @@ std::unique_ptr<Plan> make_plan(const ModelImpl& model, const std::vector<Shape>
       values[i] = known[static_cast<size_t>(id)];
       inputs_known = inputs_known && values[i] != nullptr;
     }
-    infer_node(node, *model.schemas[k], model.opset, dtypes, shapes, values, &out_dtypes, &out_shapes, &out_values);
+    try {
+      infer_node(node, *model.schemas[k], model.opset, dtypes, shapes, values, &out_dtypes, &out_shapes, &out_values);
+    } catch (RuntimeValueRequired& e) {
+      // Say which model input the value came from, so the session can plan with its value.
+      const ValueId id = e.node_input < n_in ? node.inputs[e.node_input] : kNoValue;
+      if (id != kNoValue && plan->placement[static_cast<size_t>(id)] == Placement::caller_input)
+        e.graph_input = plan->caller_index[static_cast<size_t>(id)];
+      throw;
+    }
 
     std::vector<ValueId> outs = node.outputs;
     for (ValueId& out : outs)

@@ -29,26 +29,24 @@ class SessionImpl {
       }
     std::vector<Shape> shapes;
     for (size_t i = 0; i < model_.inputs.size(); ++i) shapes.emplace_back(inputs[i].dims, inputs[i].dims + inputs[i].rank);
-    std::vector<const TensorRef*> values(inputs_keyed_by_value_.size(), nullptr);
-    for (size_t i = 0; i < values.size(); ++i)
-      if (inputs_keyed_by_value_[i]) values[i] = &inputs[i];
-    try {
-      return insert(make_plan(model_, shapes, values));
-    } catch (const RuntimeValueRequired&) {
-      if (!inputs_keyed_by_value_.empty()) throw;
-    }
-    // Some shape depends on an input's value (e.g. Reshape's shape fed by the caller): from now on
-    // the small integer inputs are part of the plan key, and the plan is made with their values.
-    inputs_keyed_by_value_.assign(model_.inputs.size(), 0);
-    values.assign(model_.inputs.size(), nullptr);
-    for (size_t i = 0; i < values.size(); ++i) {
-      const bool integer = inputs[i].dtype == DType::i64 || inputs[i].dtype == DType::i32;
-      if (integer && inputs[i].byte_length <= kMaxKeyedInputBytes) {
-        inputs_keyed_by_value_[i] = 1;
-        values[i] = &inputs[i];
+    // A shape may depend on a model input's value (Reshape's shape, Resize's scales fed by the
+    // caller): such inputs, when small, become part of the plan key, and the plan is made with their
+    // values. Each planning failure names one more; stop at the first that cannot be keyed.
+    if (inputs_keyed_by_value_.empty()) inputs_keyed_by_value_.assign(model_.inputs.size(), 0);
+    for (;;) {
+      std::vector<const TensorRef*> values(model_.inputs.size(), nullptr);
+      for (size_t i = 0; i < values.size(); ++i)
+        if (inputs_keyed_by_value_[i]) values[i] = &inputs[i];
+      try {
+        return insert(make_plan(model_, shapes, values));
+      } catch (const RuntimeValueRequired& e) {
+        const int input = e.graph_input;
+        if (input < 0 || inputs_keyed_by_value_[static_cast<size_t>(input)] ||
+            inputs[input].byte_length > kMaxKeyedInputBytes)
+          throw;
+        inputs_keyed_by_value_[static_cast<size_t>(input)] = 1;
       }
     }
-    return insert(make_plan(model_, shapes, values));
   }
 
   Plan& plan_for(const std::vector<Shape>& shapes) {
@@ -143,11 +141,11 @@ class SessionImpl {
   const ModelImpl& model_;
   SessionOptions options_;
   ThreadPool pool_;
-  // Integer inputs larger than this are never treated as shape-deciding values.
+  // Inputs larger than this are never treated as shape-deciding values.
   static constexpr size_t kMaxKeyedInputBytes = 1024;
 
   std::vector<std::unique_ptr<Plan>> plans_;  // most recently used first
-  std::vector<char> inputs_keyed_by_value_;   // per input; empty until a shape needed an input's value
+  std::vector<char> inputs_keyed_by_value_;   // per input: its value is part of the plan key
   void* arena_ = nullptr;
   size_t arena_capacity_ = 0;
   uint64_t runs_ = 0;

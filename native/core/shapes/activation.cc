@@ -1,5 +1,5 @@
-// Shapes of the activations Relu, LeakyRelu, Sigmoid, Tanh, Gelu and Clip: the output has the
-// input's type and shape. Clip takes its bounds as attributes before opset 11 and as optional
+// Shapes of the activations Relu, LeakyRelu, Sigmoid, Tanh, Gelu, Clip, HardSigmoid, HardSwish, Elu,
+// Selu and Softplus: the output has the input's type and shape. Clip takes its bounds as attributes before opset 11 and as optional
 // scalar inputs from opset 11.
 #include <string>
 
@@ -23,6 +23,24 @@ void infer_relu(ShapeContext& ctx) {
 
 void infer_leaky_relu(ShapeContext& ctx) {
   ctx.attributes().get_float("alpha", 0.01f);  // throws naming the attribute when it is not a float
+  infer_float_activation(ctx);
+}
+
+// The float attributes are read once here so that a wrongly typed one fails at plan time, naming it.
+void infer_hard_sigmoid(ShapeContext& ctx) {
+  ctx.attributes().get_float("alpha", 0.2f);
+  ctx.attributes().get_float("beta", 0.5f);
+  infer_float_activation(ctx);
+}
+
+void infer_elu(ShapeContext& ctx) {
+  ctx.attributes().get_float("alpha", 1.0f);
+  infer_float_activation(ctx);
+}
+
+void infer_selu(ShapeContext& ctx) {
+  ctx.attributes().get_float("alpha", 1.0f);
+  ctx.attributes().get_float("gamma", 1.0f);
   infer_float_activation(ctx);
 }
 
@@ -67,5 +85,10 @@ INFERD_SCHEMA("Tanh", 1, kMaxOpset, infer_float_activation);
 INFERD_SCHEMA("Gelu", 20, kMaxOpset, infer_gelu);
 INFERD_SCHEMA("Clip", 1, 10, infer_clip_attributes);
 INFERD_SCHEMA("Clip", 11, kMaxOpset, infer_clip);
+INFERD_SCHEMA("HardSigmoid", 1, kMaxOpset, infer_hard_sigmoid);
+INFERD_SCHEMA("HardSwish", 14, kMaxOpset, infer_float_activation);
+INFERD_SCHEMA("Elu", 1, kMaxOpset, infer_elu);
+INFERD_SCHEMA("Selu", 1, kMaxOpset, infer_selu);
+INFERD_SCHEMA("Softplus", 1, kMaxOpset, infer_float_activation);
 
 }  // namespace inferd

@@ -1,5 +1,5 @@
-// CPU kernels of Relu, LeakyRelu, Sigmoid, Tanh, Gelu and Clip: a functor each over the unary map of
-// cpu/kernels/broadcast.h.
+// CPU kernels of Relu, LeakyRelu, Sigmoid, Tanh, Gelu, Clip, HardSigmoid, HardSwish, Elu, Selu and
+// Softplus: a functor each over the unary map of cpu/kernels/broadcast.h.
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -47,6 +47,36 @@ template <class T> struct op_clip {
     const T y = x < lo ? lo : x;
     return y > hi ? hi : y;
   }
+};
+
+// max(0, min(1, αx + β)); NaN passes through.
+struct op_hard_sigmoid {
+  float alpha, beta;
+  template <class T> T operator()(T x) const {
+    const T y = T(alpha) * x + T(beta);
+    return y < T(0) ? T(0) : (y > T(1) ? T(1) : y);
+  }
+};
+// x · HardSigmoid(x) with α = 1/6, β = 1/2.
+struct op_hard_swish {
+  template <class T> T operator()(T x) const {
+    const T y = x * T(1.0 / 6.0) + T(0.5);
+    return x * (y < T(0) ? T(0) : (y > T(1) ? T(1) : y));
+  }
+};
+// α(e^x − 1) below 0, through expm1 so that small negative x keep their digits.
+struct op_elu {
+  float alpha;
+  template <class T> T operator()(T x) const { return x < T(0) ? T(alpha) * math::expm1(x) : x; }
+};
+struct op_selu {
+  float alpha, gamma;
+  template <class T> T operator()(T x) const {
+    return x > T(0) ? T(gamma) * x : T(gamma) * (T(alpha) * math::expm1(x));
+  }
+};
+struct op_softplus {
+  template <class T> T operator()(T x) const { return math::softplus(x); }
 };
 
 // Clip-1 and Clip-6: bounds from the `min` and `max` attributes; an absent one does not clip.
@@ -114,6 +144,23 @@ std::unique_ptr<Kernel> make_leaky_relu(const KernelInit& init) {
   return std::make_unique<unary_kernel<op_leaky_relu, float_types>>(init, op);
 }
 
+std::unique_ptr<Kernel> make_hard_sigmoid(const KernelInit& init) {
+  const op_hard_sigmoid op{init.attributes().get_float("alpha", 0.2f), init.attributes().get_float("beta", 0.5f)};
+  return std::make_unique<unary_kernel<op_hard_sigmoid, float_types>>(init, op);
+}
+
+std::unique_ptr<Kernel> make_elu(const KernelInit& init) {
+  const op_elu op{init.attributes().get_float("alpha", 1.0f)};
+  return std::make_unique<unary_kernel<op_elu, float_types>>(init, op);
+}
+
+// The defaults are the constants of the SELU paper, as float32 (the spec gives these digits).
+std::unique_ptr<Kernel> make_selu(const KernelInit& init) {
+  const op_selu op{init.attributes().get_float("alpha", 1.67326319217681884765625f),
+                   init.attributes().get_float("gamma", 1.05070102214813232421875f)};
+  return std::make_unique<unary_kernel<op_selu, float_types>>(init, op);
+}
+
 std::unique_ptr<Kernel> make_gelu(const KernelInit& init) {
   const std::string approximate = init.attributes().get_string("approximate", "none");
   if (approximate == "tanh") return std::make_unique<unary_kernel<op_gelu_tanh, float_types>>(init);
@@ -139,5 +186,10 @@ INFERD_CPU_KERNEL("Tanh", 1, kMaxOpset, (make_unary<op_tanh, float_types>));
 INFERD_CPU_KERNEL("Gelu", 20, kMaxOpset, make_gelu);
 INFERD_CPU_KERNEL("Clip", 1, 10, make_clip_attributes);
 INFERD_CPU_KERNEL("Clip", 11, kMaxOpset, make_clip);
+INFERD_CPU_KERNEL("HardSigmoid", 1, kMaxOpset, make_hard_sigmoid);
+INFERD_CPU_KERNEL("HardSwish", 14, kMaxOpset, (make_unary<op_hard_swish, float_types>));
+INFERD_CPU_KERNEL("Elu", 1, kMaxOpset, make_elu);
+INFERD_CPU_KERNEL("Selu", 1, kMaxOpset, make_selu);
+INFERD_CPU_KERNEL("Softplus", 1, kMaxOpset, (make_unary<op_softplus, float_types>));
 
 }  // namespace inferd

@@ -1,4 +1,6 @@
-// CPU kernels of Add, Sub, Mul, Div, Pow, Sqrt and Erf: a functor each over cpu/kernels/broadcast.h.
+// CPU kernels of the arithmetic ops Add, Sub, Mul, Div, Pow, Mod and of the unary math ops Sqrt, Erf,
+// Exp, Log, Neg, Abs, Reciprocal, Floor, Ceil, Round, Sign, Sin, Cos: a functor each over
+// cpu/kernels/broadcast.h.
 #include <cmath>
 #include <memory>
 #include <string>
@@ -41,6 +43,77 @@ struct op_sqrt {
 struct op_erf {
   template <class T> T operator()(T x) const { return math::erf(x); }
 };
+struct op_exp {
+  template <class T> T operator()(T x) const { return math::exp(x); }
+};
+struct op_log {
+  template <class T> T operator()(T x) const { return math::log(x); }
+};
+// Signed integers wrap (−MIN is MIN), as numpy's do.
+struct op_neg {
+  template <class T> T operator()(T x) const {
+    if constexpr (std::is_integral_v<T>) return T(arith_t<T>(0) - arith_t<T>(x));
+    else return -x;
+  }
+};
+struct op_abs {
+  template <class T> T operator()(T x) const {
+    if constexpr (std::is_floating_point_v<T>) return std::fabs(x);
+    else if constexpr (std::is_signed_v<T>) return x < 0 ? T(arith_t<T>(0) - arith_t<T>(x)) : x;
+    else return x;
+  }
+};
+struct op_reciprocal {
+  template <class T> T operator()(T x) const { return T(1) / x; }
+};
+struct op_floor {
+  template <class T> T operator()(T x) const { return std::floor(x); }
+};
+struct op_ceil {
+  template <class T> T operator()(T x) const { return std::ceil(x); }
+};
+// Halves round to even, as numpy's round does: rint rounds so in the default rounding mode.
+struct op_round {
+  template <class T> T operator()(T x) const { return std::rint(x); }
+};
+// −1, 0 or 1; NaN stays NaN.
+struct op_sign {
+  template <class T> T operator()(T x) const {
+    if constexpr (std::is_unsigned_v<T>) return x > 0 ? T(1) : T(0);
+    else return x > T(0) ? T(1) : (x < T(0) ? T(-1) : (x == T(0) ? T(0) : x));
+  }
+};
+// std::sin and std::cos: their range reduction stays exact for large arguments, which a vectorisable
+// polynomial would have to pay for too; positional encodings are their main use, off the hot path.
+struct op_sin {
+  template <class T> T operator()(T x) const { return std::sin(x); }
+};
+struct op_cos {
+  template <class T> T operator()(T x) const { return std::cos(x); }
+};
+
+// Mod with fmod = 1: the remainder of truncated division, with the dividend's sign (C's fmod and %).
+// MIN % −1, which traps in hardware, is 0.
+struct op_fmod {
+  template <class T> T operator()(T a, T b) const {
+    if constexpr (is_float_v<T>) return T(std::fmod(arith_t<T>(a), arith_t<T>(b)));
+    else if constexpr (std::is_signed_v<T>) return b == -1 ? T(0) : T(a % b);
+    else return T(a % b);
+  }
+};
+// Mod with fmod = 0 (integers only): the remainder of floored division, with the divisor's sign, as
+// Python's % gives.
+struct op_mod {
+  template <class T> T operator()(T a, T b) const {
+    if constexpr (std::is_signed_v<T>) {
+      if (b == -1) return T(0);
+      const T r = T(a % b);
+      return r != 0 && ((r < 0) != (b < 0)) ? T(r + b) : r;
+    } else {
+      return T(a % b);
+    }
+  }
+};
 
 // base^exponent for integers by repeated squaring, wrapping on overflow. A negative exponent gives
 // 1/base^n truncated toward zero: 0 unless the base is ±1.
@@ -73,44 +146,6 @@ struct op_pow {
   }
 };
 
-// How an op's two inputs broadcast. From opset 7, numpy's rules. Before, B is broadcast onto A only
-// when `broadcast` is 1, laid along A's dims from `axis` (by default A's last dims) or a single
-// element; that is numpy broadcasting once B's dims are padded with 1s on both sides.
-class broadcast_rule {
- public:
-  broadcast_rule(const KernelInit& init, bool legacy)
-      : legacy_(legacy && init.attributes().get_int("broadcast", 0) == 1),
-        has_axis_(init.attributes().has("axis")),
-        axis_(init.attributes().get_int("axis", 0)) {}
-
-  void plan(const std::string& who, const Tensor& a, const Tensor& b, const Tensor& c,
-            broadcast_walk* walk) const {
-    const bool ok = legacy_ ? plan_legacy(a.shape, b.shape, c.shape, walk)
-                            : plan_broadcast(a.shape, b.shape, c.shape, walk);
-    if (!ok)
-      fail(ErrorKind::out_of_range, who, ": input shapes ", shape_to_string(a.shape), " and ",
-           shape_to_string(b.shape), " do not broadcast to the output shape ", shape_to_string(c.shape));
-  }
-
- private:
-  bool plan_legacy(const Shape& a, const Shape& b, const Shape& c, broadcast_walk* walk) const {
-    const int a_rank = static_cast<int>(a.size()), b_rank = static_cast<int>(b.size());
-    if (a_rank > kMaxRank) return false;
-    const int c_rank = static_cast<int>(c.size());
-    int64_t b_dims[kMaxRank] = {};
-    if (shape_size(b) == 1) return plan_broadcast(a.data(), a_rank, b_dims, 0, c.data(), c_rank, walk);
-    int64_t axis = has_axis_ ? axis_ : a_rank - b_rank;
-    if (axis < 0) axis += a_rank;
-    if (b_rank > a_rank || axis < 0 || axis + b_rank > a_rank) return false;
-    for (int d = 0; d < a_rank; ++d) b_dims[d] = d >= axis && d < axis + b_rank ? b[d - axis] : 1;
-    return plan_broadcast(a.data(), a_rank, b_dims, a_rank, c.data(), c_rank, walk);
-  }
-
-  bool legacy_;
-  bool has_axis_;
-  int64_t axis_;
-};
-
 template <class T> void check_no_zero(const std::string& who, const Tensor& divisor) {
   const T* p = divisor.data_as<T>();
   const int64_t n = divisor.size();
@@ -119,8 +154,12 @@ template <class T> void check_no_zero(const std::string& who, const Tensor& divi
       fail(ErrorKind::runtime, who, ": integer division by zero (input B is 0 at flat index ", i, ")");
 }
 
-// Add, Sub, Mul, Div: both inputs and the output of one type.
-template <class Op> class arith_kernel final : public Kernel {
+// The ops whose integer forms refuse a zero divisor.
+template <class Op>
+inline constexpr bool kDivides = std::is_same_v<Op, op_div> || std::is_same_v<Op, op_fmod> || std::is_same_v<Op, op_mod>;
+
+// Add, Sub, Mul, Div, Mod: both inputs and the output of one type from `Types`.
+template <class Op, class Types = numeric_types> class arith_kernel final : public Kernel {
  public:
   arith_kernel(const KernelInit& init, bool legacy) : label_(init.node.label()), rule_(init, legacy) {}
 
@@ -133,9 +172,9 @@ template <class Op> class arith_kernel final : public Kernel {
            dtype_name(b.dtype));
     broadcast_walk walk;
     rule_.plan(label_, a, b, c, &walk);
-    visit_dtype(a.dtype, numeric_types{}, label_, [&](auto tag) {
+    visit_dtype(a.dtype, Types{}, label_, [&](auto tag) {
       using T = decltype(tag);
-      if constexpr (std::is_same_v<Op, op_div> && std::is_integral_v<T>)
+      if constexpr (kDivides<Op> && std::is_integral_v<T>)
         if (c.size() > 0) check_no_zero<T>(label_, b);
       binary_map(a.data_as<T>(), b.data_as<T>(), c.data_as<T>(), walk, Op{}, *ctx.threads);
     });
@@ -198,8 +237,19 @@ template <bool kLegacy> std::unique_ptr<Kernel> make_pow(const KernelInit& init)
   return std::make_unique<pow_kernel>(init, kLegacy);
 }
 
-template <class Op> std::unique_ptr<Kernel> make_float_unary(const KernelInit& init) {
-  return std::make_unique<unary_kernel<Op, float_types>>(init);
+template <class Op, class Types = float_types> std::unique_ptr<Kernel> make_unary(const KernelInit& init) {
+  return std::make_unique<unary_kernel<Op, Types>>(init);
+}
+
+using signed_types = type_list<float, double, int8_t, int16_t, int32_t, int64_t>;
+using integer_types = type_list<int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t>;
+
+std::unique_ptr<Kernel> make_mod(const KernelInit& init) {
+  const int64_t fmod = init.attributes().get_int("fmod", 0);
+  // fmod = 0 is Python's %, defined for integers only; fmod = 1 is C's, for every type.
+  if (fmod == 1) return std::make_unique<arith_kernel<op_fmod, numeric_half_types>>(init, false);
+  if (fmod == 0) return std::make_unique<arith_kernel<op_mod, integer_types>>(init, false);
+  fail(ErrorKind::invalid_model, init.node.label(), ": attribute 'fmod' must be 0 or 1, got ", fmod);
 }
 
 }  // namespace
@@ -214,7 +264,19 @@ INFERD_CPU_KERNEL("Div", 1, 6, (make_arith<op_div, true>));
 INFERD_CPU_KERNEL("Div", 7, kMaxOpset, (make_arith<op_div, false>));
 INFERD_CPU_KERNEL("Pow", 1, 6, make_pow<true>);
 INFERD_CPU_KERNEL("Pow", 7, kMaxOpset, make_pow<false>);
-INFERD_CPU_KERNEL("Sqrt", 1, kMaxOpset, make_float_unary<op_sqrt>);
-INFERD_CPU_KERNEL("Erf", 9, kMaxOpset, make_float_unary<op_erf>);
+INFERD_CPU_KERNEL("Mod", 10, kMaxOpset, make_mod);
+INFERD_CPU_KERNEL("Sqrt", 1, kMaxOpset, make_unary<op_sqrt>);
+INFERD_CPU_KERNEL("Erf", 9, kMaxOpset, make_unary<op_erf>);
+INFERD_CPU_KERNEL("Exp", 1, kMaxOpset, make_unary<op_exp>);
+INFERD_CPU_KERNEL("Log", 1, kMaxOpset, make_unary<op_log>);
+INFERD_CPU_KERNEL("Neg", 1, kMaxOpset, (make_unary<op_neg, signed_types>));
+INFERD_CPU_KERNEL("Abs", 1, kMaxOpset, (make_unary<op_abs, numeric_types>));
+INFERD_CPU_KERNEL("Reciprocal", 1, kMaxOpset, make_unary<op_reciprocal>);
+INFERD_CPU_KERNEL("Floor", 1, kMaxOpset, make_unary<op_floor>);
+INFERD_CPU_KERNEL("Ceil", 1, kMaxOpset, make_unary<op_ceil>);
+INFERD_CPU_KERNEL("Round", 11, kMaxOpset, make_unary<op_round>);
+INFERD_CPU_KERNEL("Sign", 9, kMaxOpset, (make_unary<op_sign, numeric_types>));
+INFERD_CPU_KERNEL("Sin", 7, kMaxOpset, make_unary<op_sin>);
+INFERD_CPU_KERNEL("Cos", 7, kMaxOpset, make_unary<op_cos>);
 
 }  // namespace inferd

@@ -1,7 +1,8 @@
-// Shapes of the reductions. ReduceMean drops (keepdims = 0) or keeps as 1 (keepdims = 1, the
-// default) each reduced axis; its axes are an attribute up to opset 17 and an optional input from 18,
-// where an empty list reduces everything unless noop_with_empty_axes says to reduce nothing.
-// ArgMax reduces one axis, always to int64 indices.
+// Shapes of the reductions. Each drops (keepdims = 0) or keeps as 1 (keepdims = 1, the default) each
+// reduced axis. Their axes are an attribute until an opset moved them to an optional input (ReduceSum
+// at 13, the others at 18); from then an empty list reduces everything unless noop_with_empty_axes
+// says to reduce nothing. ArgMax reduces one axis, always to int64 indices.
+#include <initializer_list>
 #include <vector>
 
 #include "core/op_schema.h"
@@ -34,16 +35,36 @@ void infer_reduce(ShapeContext& ctx, const std::vector<int64_t>& axes, bool noop
   ctx.set_output(0, ctx.dtype(0), std::move(out));
 }
 
-void infer_reduce_mean_1(ShapeContext& ctx) {
+// The element types each reduction's CPU kernel computes on (the ONNX constraints, less float16 and
+// bfloat16, which no CPU kernel of the engine computes in).
+constexpr std::initializer_list<DType> kMeanTypes = {DType::f32, DType::f64, DType::i32, DType::i64};
+constexpr std::initializer_list<DType> kArithmeticTypes = {DType::f32, DType::f64, DType::i32,
+                                                           DType::i64, DType::u32, DType::u64};
+constexpr std::initializer_list<DType> kOrderedTypes = {DType::f32, DType::f64, DType::i32, DType::i64, DType::u32,
+                                                        DType::u64, DType::i8,  DType::u8,  DType::boolean};
+
+enum class Family { mean, arithmetic, ordered };
+
+void expect_reduce_dtype(ShapeContext& ctx, Family family) {
+  switch (family) {
+    case Family::mean: ctx.expect_dtype(0, kMeanTypes); break;
+    case Family::arithmetic: ctx.expect_dtype(0, kArithmeticTypes); break;
+    case Family::ordered: ctx.expect_dtype(0, kOrderedTypes); break;
+  }
+}
+
+// Axes from the attribute (the older opsets).
+template <Family F> void infer_reduce_axes_attribute(ShapeContext& ctx) {
   ctx.expect_inputs(1, 1);
-  ctx.expect_dtype(0, {DType::f32, DType::f64, DType::i32, DType::i64});
+  expect_reduce_dtype(ctx, F);
   check_rank(ctx);
   infer_reduce(ctx, ctx.attributes().get_ints("axes", {}), false);
 }
 
-void infer_reduce_mean_18(ShapeContext& ctx) {
+// Axes from the optional input 1, with noop_with_empty_axes.
+template <Family F> void infer_reduce_axes_input(ShapeContext& ctx) {
   ctx.expect_inputs(1, 2);
-  ctx.expect_dtype(0, {DType::f32, DType::f64, DType::i32, DType::i64});
+  expect_reduce_dtype(ctx, F);
   check_rank(ctx);
   std::vector<int64_t> axes;
   if (ctx.has_input(1)) {
@@ -72,8 +93,20 @@ void infer_arg_max(ShapeContext& ctx) {
 
 }  // namespace
 
-INFERD_SCHEMA("ReduceMean", 1, 17, infer_reduce_mean_1);
-INFERD_SCHEMA("ReduceMean", 18, kMaxOpset, infer_reduce_mean_18);
+INFERD_SCHEMA("ReduceMean", 1, 17, infer_reduce_axes_attribute<Family::mean>);
+INFERD_SCHEMA("ReduceMean", 18, kMaxOpset, infer_reduce_axes_input<Family::mean>);
+INFERD_SCHEMA("ReduceSum", 1, 12, infer_reduce_axes_attribute<Family::arithmetic>);
+INFERD_SCHEMA("ReduceSum", 13, kMaxOpset, infer_reduce_axes_input<Family::arithmetic>);
+INFERD_SCHEMA("ReduceProd", 1, 17, infer_reduce_axes_attribute<Family::arithmetic>);
+INFERD_SCHEMA("ReduceProd", 18, kMaxOpset, infer_reduce_axes_input<Family::arithmetic>);
+INFERD_SCHEMA("ReduceL2", 1, 17, infer_reduce_axes_attribute<Family::arithmetic>);
+INFERD_SCHEMA("ReduceL2", 18, kMaxOpset, infer_reduce_axes_input<Family::arithmetic>);
+// bool and the 8-bit integers joined ReduceMax/ReduceMin's types along the way (12, 20); the
+// semantics did not change with them, so one definition serves each side of the move of axes.
+INFERD_SCHEMA("ReduceMax", 1, 17, infer_reduce_axes_attribute<Family::ordered>);
+INFERD_SCHEMA("ReduceMax", 18, kMaxOpset, infer_reduce_axes_input<Family::ordered>);
+INFERD_SCHEMA("ReduceMin", 1, 17, infer_reduce_axes_attribute<Family::ordered>);
+INFERD_SCHEMA("ReduceMin", 18, kMaxOpset, infer_reduce_axes_input<Family::ordered>);
 INFERD_SCHEMA("ArgMax", 1, 11, infer_arg_max);
 INFERD_SCHEMA("ArgMax", 12, kMaxOpset, infer_arg_max);
 

@@ -1,17 +1,25 @@
-// Reductions on the CPU: ReduceMean (a sum, then a division by the count) and ArgMax.
+// Reductions on the CPU: ReduceSum, ReduceMean, ReduceProd, ReduceL2, ReduceMax and ReduceMin, each a
+// functor over one strided reduction written once; and ArgMax.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/kernel_registry.h"
 #include "core/shape_util.h"
 #include "core/thread_pool.h"
+#include "cpu/kernels/broadcast.h"
 
 namespace inferd {
 namespace {
+
+using cpu::arith_t;
+using cpu::type_list;
+using cpu::visit_dtype;
 
 // Elements per parallel task, below which splitting costs more than it saves.
 constexpr double kMinTaskElements = 1 << 15;
@@ -62,23 +70,73 @@ struct ReduceGeometry {
   }
 };
 
-// Σ x[0..n), through independent lanes for floating types (strict IEEE order forbids the compiler
-// from vectorising a single running sum).
-template <typename T> T sum_contiguous(const T* x, int64_t n) {
+// The reductions as functors over the machinery below: an identity, a map applied to each input
+// element (ReduceL2 squares), an associative combine, and a finish given the reduced count (the mean
+// divides, L2 takes the root). finish(identity, 0) is the result over an empty set: 0 for sums, 1 for
+// products, the lowest value (−inf) for max, NaN (0 for integers) for the mean.
+struct op_sum {
+  template <class T> static T identity() { return T(0); }
+  template <class T> static T map(T x) { return x; }
+  template <class T> static T combine(T a, T b) { return T(arith_t<T>(a) + arith_t<T>(b)); }
+  template <class T> static T finish(T acc, int64_t) { return acc; }
+};
+struct op_mean : op_sum {
+  template <class T> static T finish(T acc, int64_t count) {
+    if (count == 0) return std::numeric_limits<T>::has_quiet_NaN ? std::numeric_limits<T>::quiet_NaN() : T(0);
+    return acc / static_cast<T>(count);
+  }
+};
+struct op_prod {
+  template <class T> static T identity() { return T(1); }
+  template <class T> static T map(T x) { return x; }
+  template <class T> static T combine(T a, T b) { return T(arith_t<T>(a) * arith_t<T>(b)); }
+  template <class T> static T finish(T acc, int64_t) { return acc; }
+};
+struct op_l2 : op_sum {
+  template <class T> static T map(T x) { return T(arith_t<T>(x) * arith_t<T>(x)); }
+  template <class T> static T finish(T acc, int64_t) {
+    return static_cast<T>(std::sqrt(static_cast<std::conditional_t<std::is_same_v<T, float>, float, double>>(acc)));
+  }
+};
+// NaN wins max and min, as in numpy: once the accumulator is NaN no comparison replaces it.
+struct op_max {
+  template <class T> static T identity() {
+    if constexpr (std::numeric_limits<T>::has_infinity) return -std::numeric_limits<T>::infinity();
+    else return std::numeric_limits<T>::lowest();
+  }
+  template <class T> static T map(T x) { return x; }
+  template <class T> static T combine(T a, T b) { return (b > a || b != b) ? b : a; }
+  template <class T> static T finish(T acc, int64_t) { return acc; }
+};
+struct op_min {
+  template <class T> static T identity() {
+    if constexpr (std::numeric_limits<T>::has_infinity) return std::numeric_limits<T>::infinity();
+    else return std::numeric_limits<T>::max();
+  }
+  template <class T> static T map(T x) { return x; }
+  template <class T> static T combine(T a, T b) { return (b < a || b != b) ? b : a; }
+  template <class T> static T finish(T acc, int64_t) { return acc; }
+};
+
+// Op over x[0..n), through independent lanes (strict IEEE order forbids the compiler from
+// vectorising a single running sum).
+template <class Op, typename T> T reduce_contiguous(const T* x, int64_t n) {
   constexpr int kLanes = 16;
-  T lanes[kLanes] = {};
+  T lanes[kLanes];
+  for (int l = 0; l < kLanes; ++l) lanes[l] = Op::template identity<T>();
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) lanes[l] += x[i + l];
-  T sum = 0;
-  for (; i < n; ++i) sum += x[i];
-  for (int l = 0; l < kLanes; ++l) sum += lanes[l];
-  return sum;
+    for (int l = 0; l < kLanes; ++l) lanes[l] = Op::combine(lanes[l], Op::map(x[i + l]));
+  T acc = Op::template identity<T>();
+  for (; i < n; ++i) acc = Op::combine(acc, Op::map(x[i]));
+  for (int l = 0; l < kLanes; ++l) acc = Op::combine(acc, lanes[l]);
+  return acc;
 }
 
-// Adds every input row in [row_begin, row_end) into the outputs it reduces to; out starts zeroed.
-template <typename T>
-void sum_rows(const ReduceGeometry& g, const T* in, T* out, int64_t row_begin, int64_t row_end) {
+// Combines every input row in [row_begin, row_end) into the outputs it reduces to; out starts at the
+// identity.
+template <class Op, typename T>
+void reduce_rows(const ReduceGeometry& g, const T* in, T* out, int64_t row_begin, int64_t row_end) {
   const int last = g.rank - 1;
   const int64_t length = g.dims[last];
   int64_t index[kMaxRank] = {};
@@ -92,10 +150,10 @@ void sum_rows(const ReduceGeometry& g, const T* in, T* out, int64_t row_begin, i
   for (int64_t row = row_begin; row < row_end; ++row) {
     const T* src = in + in_offset;
     if (g.reduced[last]) {
-      out[out_offset] += sum_contiguous(src, length);
+      out[out_offset] = Op::combine(out[out_offset], reduce_contiguous<Op>(src, length));
     } else {
       T* dst = out + out_offset;
-      for (int64_t t = 0; t < length; ++t) dst[t] += src[t];
+      for (int64_t t = 0; t < length; ++t) dst[t] = Op::combine(dst[t], Op::map(src[t]));
     }
     for (int d = last - 1; d >= 0; --d) {  // step to the next row, odometer-style
       in_offset += g.in_stride[d];
@@ -108,33 +166,31 @@ void sum_rows(const ReduceGeometry& g, const T* in, T* out, int64_t row_begin, i
   }
 }
 
-template <typename T> void reduce_mean(const ReduceGeometry& g, const T* in, T* out, ThreadPool* pool) {
+template <class Op, typename T> void reduce(const ReduceGeometry& g, const T* in, T* out, ThreadPool* pool) {
   if (g.out_count == 0) return;
-  if (g.reduced_count == 0) {  // the mean of nothing: NaN as numpy gives, 0 for integers
-    std::fill(out, out + g.out_count,
-              std::numeric_limits<T>::has_quiet_NaN ? std::numeric_limits<T>::quiet_NaN() : T(0));
-    return;
+  std::fill(out, out + g.out_count, Op::template identity<T>());
+  if (g.reduced_count != 0) {
+    const int64_t rows = g.rows();
+    if (!g.reduced[0] && g.rank > 1) {
+      // The outermost dimension is kept, so its slabs write disjoint outputs: split over it.
+      const int64_t rows_per_slab = rows / g.dims[0];
+      const double slab_elements = static_cast<double>(rows_per_slab) * static_cast<double>(g.dims[g.rank - 1]);
+      const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kMinTaskElements / slab_elements));
+      pool->parallel_for(g.dims[0], grain, [&](int64_t begin, int64_t end) {
+        reduce_rows<Op>(g, in, out, begin * rows_per_slab, end * rows_per_slab);
+      });
+    } else {
+      reduce_rows<Op>(g, in, out, 0, rows);
+    }
   }
-  std::fill(out, out + g.out_count, T(0));
-  const int64_t rows = g.rows();
-  if (!g.reduced[0] && g.rank > 1) {
-    // The outermost dimension is kept, so its slabs write disjoint outputs: split over it.
-    const int64_t rows_per_slab = rows / g.dims[0];
-    const double slab_elements = static_cast<double>(rows_per_slab) * static_cast<double>(g.dims[g.rank - 1]);
-    const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kMinTaskElements / slab_elements));
-    pool->parallel_for(g.dims[0], grain, [&](int64_t begin, int64_t end) {
-      sum_rows(g, in, out, begin * rows_per_slab, end * rows_per_slab);
-    });
-  } else {
-    sum_rows(g, in, out, 0, rows);
-  }
-  const T count = static_cast<T>(g.reduced_count);
-  for (int64_t i = 0; i < g.out_count; ++i) out[i] /= count;
+  for (int64_t i = 0; i < g.out_count; ++i) out[i] = Op::finish(out[i], g.reduced_count);
 }
 
-class ReduceMeanKernel final : public Kernel {
+// Every reduction kernel: the axes (attribute, or input 1 from the opset that moved them), the
+// noop_with_empty_axes rule, and the dtype dispatch over the types the op's schema admits.
+template <class Op, class Types> class ReduceKernel final : public Kernel {
  public:
-  ReduceMeanKernel(const KernelInit& init, bool axes_input)
+  ReduceKernel(const KernelInit& init, bool axes_input)
       : label_(init.node.label()),
         axes_input_(axes_input),
         axes_(axes_input ? std::vector<int64_t>{} : init.attributes().get_ints("axes", {})),
@@ -155,27 +211,27 @@ class ReduceMeanKernel final : public Kernel {
       axes = t.data_as<int64_t>();
       axis_count = t.size();
     }
-    bool reduce[kMaxRank] = {};
+    bool reduce_axis[kMaxRank] = {};
     if (axis_count == 0) {
       if (noop_with_empty_axes_) {
         copy(x, y);
         return;
       }
-      std::fill(reduce, reduce + rank, true);
+      std::fill(reduce_axis, reduce_axis + rank, true);
     }
     for (int64_t i = 0; i < axis_count; ++i) {
       if (axes[i] < -rank || axes[i] >= rank)
         fail(ErrorKind::out_of_range, label_, ": axes entry ", axes[i], " is out of range for rank ", rank);
-      reduce[axes[i] < 0 ? axes[i] + rank : axes[i]] = true;
+      reduce_axis[axes[i] < 0 ? axes[i] + rank : axes[i]] = true;
     }
-    const ReduceGeometry g(x.shape, reduce);
-    switch (x.dtype) {
-      case DType::f32: reduce_mean(g, x.data_as<float>(), y.data_as<float>(), ctx.threads); break;
-      case DType::f64: reduce_mean(g, x.data_as<double>(), y.data_as<double>(), ctx.threads); break;
-      case DType::i32: reduce_mean(g, x.data_as<int32_t>(), y.data_as<int32_t>(), ctx.threads); break;
-      case DType::i64: reduce_mean(g, x.data_as<int64_t>(), y.data_as<int64_t>(), ctx.threads); break;
-      default: fail(ErrorKind::unsupported, label_, ": no CPU kernel for type ", dtype_name(x.dtype));
-    }
+    const ReduceGeometry g(x.shape, reduce_axis);
+    if (y.dtype != x.dtype || y.size() != g.out_count)
+      fail(ErrorKind::runtime, label_, ": output ", shape_to_string(y.shape), " does not match the reduction of ",
+           shape_to_string(x.shape));
+    visit_dtype(x.dtype, Types{}, label_, [&](auto tag) {
+      using T = decltype(tag);
+      reduce<Op>(g, x.data_as<T>(), y.data_as<T>(), ctx.threads);
+    });
   }
 
  private:
@@ -185,10 +241,21 @@ class ReduceMeanKernel final : public Kernel {
   }
 
   std::string label_;
-  bool axes_input_;             // opset 18+: axes come from input 1
-  std::vector<int64_t> axes_;   // opsets 1–17: from the attribute
+  bool axes_input_;             // from the opset that made axes an input
+  std::vector<int64_t> axes_;   // before it: from the attribute
   bool noop_with_empty_axes_;
 };
+
+using mean_types = type_list<float, double, int32_t, int64_t>;
+using arithmetic_types = type_list<float, double, int32_t, int64_t, uint32_t, uint64_t>;
+using ordered_types = type_list<float, double, int32_t, int64_t, uint32_t, uint64_t, int8_t, uint8_t, bool>;
+
+template <class Op, class Types> std::unique_ptr<Kernel> make_reduce_axes_attribute(const KernelInit& init) {
+  return std::make_unique<ReduceKernel<Op, Types>>(init, false);
+}
+template <class Op, class Types> std::unique_ptr<Kernel> make_reduce_axes_input(const KernelInit& init) {
+  return std::make_unique<ReduceKernel<Op, Types>>(init, true);
+}
 
 // ArgMax over D elements `inner` apart, for `width` neighbouring positions at once (the loops run
 // along the contiguous inner dimension). A later element wins only if greater or, with
@@ -278,19 +345,23 @@ class ArgMaxKernel final : public Kernel {
   bool select_last_index_;
 };
 
-std::unique_ptr<Kernel> make_reduce_mean_1(const KernelInit& init) {
-  return std::make_unique<ReduceMeanKernel>(init, false);
-}
-std::unique_ptr<Kernel> make_reduce_mean_18(const KernelInit& init) {
-  return std::make_unique<ReduceMeanKernel>(init, true);
-}
 std::unique_ptr<Kernel> make_arg_max_1(const KernelInit& init) { return std::make_unique<ArgMaxKernel>(init, false); }
 std::unique_ptr<Kernel> make_arg_max_12(const KernelInit& init) { return std::make_unique<ArgMaxKernel>(init, true); }
 
 }  // namespace
 
-INFERD_CPU_KERNEL("ReduceMean", 1, 17, make_reduce_mean_1);
-INFERD_CPU_KERNEL("ReduceMean", 18, kMaxOpset, make_reduce_mean_18);
+INFERD_CPU_KERNEL("ReduceMean", 1, 17, (make_reduce_axes_attribute<op_mean, mean_types>));
+INFERD_CPU_KERNEL("ReduceMean", 18, kMaxOpset, (make_reduce_axes_input<op_mean, mean_types>));
+INFERD_CPU_KERNEL("ReduceSum", 1, 12, (make_reduce_axes_attribute<op_sum, arithmetic_types>));
+INFERD_CPU_KERNEL("ReduceSum", 13, kMaxOpset, (make_reduce_axes_input<op_sum, arithmetic_types>));
+INFERD_CPU_KERNEL("ReduceProd", 1, 17, (make_reduce_axes_attribute<op_prod, arithmetic_types>));
+INFERD_CPU_KERNEL("ReduceProd", 18, kMaxOpset, (make_reduce_axes_input<op_prod, arithmetic_types>));
+INFERD_CPU_KERNEL("ReduceL2", 1, 17, (make_reduce_axes_attribute<op_l2, arithmetic_types>));
+INFERD_CPU_KERNEL("ReduceL2", 18, kMaxOpset, (make_reduce_axes_input<op_l2, arithmetic_types>));
+INFERD_CPU_KERNEL("ReduceMax", 1, 17, (make_reduce_axes_attribute<op_max, ordered_types>));
+INFERD_CPU_KERNEL("ReduceMax", 18, kMaxOpset, (make_reduce_axes_input<op_max, ordered_types>));
+INFERD_CPU_KERNEL("ReduceMin", 1, 17, (make_reduce_axes_attribute<op_min, ordered_types>));
+INFERD_CPU_KERNEL("ReduceMin", 18, kMaxOpset, (make_reduce_axes_input<op_min, ordered_types>));
 INFERD_CPU_KERNEL("ArgMax", 1, 11, make_arg_max_1);
 INFERD_CPU_KERNEL("ArgMax", 12, kMaxOpset, make_arg_max_12);
 

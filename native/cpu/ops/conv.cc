@@ -1,0 +1,317 @@
+// Conv and ConvTranspose on the CPU, in float.
+//
+// Conv, per image n and group g, is one matrix product Y_ng[M/g × P] = W_g[M/g × K]·col[K × P], with
+// K = C/g·k1⋯ks and P the output positions, where col is the input unrolled by im2col, a chunk of
+// output positions at a time. The forms it takes:
+//   - pointwise (1×1 filter, stride 1, no padding): col is X itself, no im2col at all;
+//   - depthwise (one input channel per group): a direct loop, each filter tap an axpy along an
+//     output row, since the product would have only K = k1⋯ks columns;
+//   - a constant filter (with 16 or more output channels per group): Yᵀ = colᵀ·W_gᵀ against W_gᵀ
+//     packed once at load into sgemm's panels, in chunks of 256 output positions whose columns stay
+//     in cache, each chunk's Yᵀ transposed into Y;
+//   - otherwise W_g·col straight into Y, in chunks as large as the scratch bound allows (each chunk
+//     packs W_g again).
+// Chunks of all images and groups are independent products: when there are enough of them they are
+// spread over the threads one per task, else each is split over the pool by sgemm.
+//
+// ConvTranspose, per image and group, is col[M/g·k1⋯ks × P_in] = W_gᵀ·X_ng followed by col2im,
+// which adds each column into the output positions it covers.
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/kernel_registry.h"
+#include "core/thread_pool.h"
+#include "cpu/kernels/im2col.h"
+#include "cpu/kernels/sgemm.h"
+
+namespace inferd {
+namespace {
+
+// im2col's scratch is cut into chunks of output positions of at most this many floats (16 MiB).
+constexpr int64_t kMaxColFloats = int64_t{1} << 22;
+// Work (multiply-adds) below which a parallel task is not worth a thread's wake-up.
+constexpr double kMinTaskWork = 1 << 16;
+
+// Per-thread scratch that grows to the largest size a thread has needed and is then reused: after a
+// thread's first run at a given size, the kernels allocate nothing.
+float* scratch(std::vector<float>& buffer, int64_t floats) {
+  if (static_cast<int64_t>(buffer.size()) < floats) buffer.resize(static_cast<size_t>(floats));
+  return buffer.data();
+}
+thread_local std::vector<float> col_scratch;
+thread_local std::vector<float> product_scratch;
+
+// Rows [0, rows) of y, each `count` long and `ld` apart, set to bias[row] (0 without a bias).
+void fill_rows(float* y, int64_t rows, int64_t count, int64_t ld, const float* bias) {
+  for (int64_t r = 0; r < rows; ++r) std::fill(y + r * ld, y + r * ld + count, bias ? bias[r] : 0.0f);
+}
+
+// y[m·ldy + p] = t[p·cols + m] + bias[m] for p < count, m < cols: the product's Yᵀ back into NCHW,
+// in tiles that keep both sides in L1.
+void transpose_add_bias(const float* t, int64_t count, int64_t cols, const float* bias, float* y, int64_t ldy) {
+  constexpr int64_t kTile = 32;
+  for (int64_t m0 = 0; m0 < cols; m0 += kTile) {
+    const int64_t m1 = std::min(cols, m0 + kTile);
+    for (int64_t p0 = 0; p0 < count; p0 += kTile) {
+      const int64_t p1 = std::min(count, p0 + kTile);
+      for (int64_t m = m0; m < m1; ++m) {
+        const float b = bias ? bias[m] : 0.0f;
+        float* out = y + m * ldy;
+        for (int64_t p = p0; p < p1; ++p) out[p] = t[p * cols + m] + b;
+      }
+    }
+  }
+}
+
+bool is_pointwise(const ConvGeometry& g) {
+  for (int d = 0; d < g.spatial; ++d)
+    if (g.kernel[d] != 1 || g.stride[d] != 1 || g.pad[d] != 0 || g.in[d] != g.out[d]) return false;
+  return true;
+}
+
+class ConvKernel final : public Kernel {
+ public:
+  explicit ConvKernel(const KernelInit& init)
+      : label_(init.node.label()), window_(init.attributes()), group_(init.attributes().get_int("group", 1)) {
+    // A constant filter of an ordinary (not depthwise) conv: W_gᵀ packed per group, once.
+    const Tensor* w = init.constant_input(1);
+    if (!w || w->dtype != DType::f32 || w->rank() < 3 || group_ < 1 || w->shape[0] % group_ != 0) return;
+    const int64_t Mg = w->shape[0] / group_, K = w->size() / w->shape[0];
+    if (w->shape[1] == 1 && group_ > 1) return;
+    if (Mg < kMinPackedChannels || K == 0) return;
+    for (int64_t g = 0; g < group_; ++g)
+      packed_.push_back(std::make_unique<PackedB>(true, K, Mg, w->data_as<float>() + g * Mg * K, K));
+  }
+
+  void run(const KernelContext& ctx) const override {
+    const Tensor& x = ctx.input(0);
+    const Tensor& w = ctx.input(1);
+    const float* bias = ctx.has_input(2) ? ctx.input(2).data_as<float>() : nullptr;
+    Tensor& y = ctx.output(0);
+    if (x.dtype != DType::f32) fail(ErrorKind::unsupported, label_, ": no CPU kernel for type ", dtype_name(x.dtype));
+    const ConvGeometry g = window_.forward(x.shape, w.shape.data() + 2, y.shape);
+    const int64_t N = x.shape[0], C = x.shape[1], M = w.shape[0];
+    if (y.size() == 0) return;
+    if (C == 0) {  // an empty product: the bias alone
+      const int64_t P = g.out_size();
+      for (int64_t n = 0; n < N; ++n) fill_rows(y.data_as<float>() + n * M * P, M, P, P, bias);
+      return;
+    }
+    if (C / group_ == 1 && group_ > 1 && g.spatial <= 2)
+      run_depthwise(g, x, w, bias, y, ctx.threads);
+    else
+      run_gemm(g, x, w, bias, y, ctx.threads);
+  }
+
+ private:
+  // Below this many output channels per group the packed product's columns (sgemm's NR-wide tiles)
+  // would be mostly padding.
+  static constexpr int64_t kMinPackedChannels = 16;
+  // Output positions per product when the filter is pre-packed (measured on 3×3 convs of 64 to 512
+  // channels: 128 to 512 are within noise of each other, unchunked is up to 1.2x slower).
+  static constexpr int64_t kPackedChunk = 256;
+
+  void run_gemm(const ConvGeometry& g, const Tensor& x, const Tensor& w, const float* bias, Tensor& y,
+                ThreadPool* pool) const {
+    const int64_t N = x.shape[0], C = x.shape[1], M = w.shape[0];
+    const int64_t Cg = C / group_, Mg = M / group_;
+    const int64_t P = g.out_size(), P_in = g.in_size(), K = Cg * g.kernel_size();
+    const bool pointwise = is_pointwise(g);
+    const bool packed = !packed_.empty() && packed_[0]->rows() == K && packed_[0]->cols() == Mg;
+    // With the filter pre-packed, a chunk of output positions is a product of its own whose im2col
+    // columns stay in cache (K·256 floats: 576 KiB for a 3×3 conv over 64 channels). Without, each
+    // chunk would pack the filter again, so chunks are as large as the scratch bound allows.
+    const int64_t chunk = packed ? std::min<int64_t>(P, kPackedChunk)
+                                 : std::max<int64_t>(std::min<int64_t>(P, 256), std::min(P, kMaxColFloats / std::max<int64_t>(K, 1)));
+    const int64_t chunks = (P + chunk - 1) / chunk;
+    const int64_t tasks = N * group_ * chunks;
+    // Many independent products (images × groups × chunks) run one per thread, each on one thread;
+    // few run one after another, each split over the pool.
+    const int threads = pool->size();
+    const double work = static_cast<double>(Mg) * static_cast<double>(K) * static_cast<double>(chunk);
+    const bool across = threads > 1 && tasks >= 2 * threads && work >= kMinTaskWork;
+    const float* X = x.data_as<float>();
+    const float* W = w.data_as<float>();
+    float* Y = y.data_as<float>();
+
+    auto task = [&](int64_t t, ThreadPool* inner) {
+      const int64_t c = t % chunks, grp = (t / chunks) % group_, n = t / (chunks * group_);
+      const int64_t p0 = c * chunk, count = std::min(chunk, P - p0);
+      const float* xg = X + (n * C + grp * Cg) * P_in;
+      float* yg = Y + (n * M + grp * Mg) * P + p0;
+      const float* bg = bias ? bias + grp * Mg : nullptr;
+      const float* col = xg + p0;
+      int64_t ld_col = P;
+      if (!pointwise) {
+        float* buffer = scratch(col_scratch, K * count);
+        im2col(g, xg, Cg, p0, count, buffer, inner);
+        col = buffer;
+        ld_col = count;
+      }
+      if (packed) {
+        float* product = scratch(product_scratch, count * Mg);
+        sgemm_packed(true, count, 1.0f, col, ld_col, *packed_[static_cast<size_t>(grp)], 0.0f, product, Mg, inner);
+        transpose_add_bias(product, count, Mg, bg, yg, P);
+      } else {
+        if (bg) fill_rows(yg, Mg, count, P, bg);
+        sgemm(false, false, Mg, count, K, 1.0f, W + grp * Mg * K, K, col, ld_col, bg ? 1.0f : 0.0f, yg, P, inner);
+      }
+    };
+    if (across) {
+      pool->parallel_for(tasks, 1, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) task(t, nullptr);
+      });
+    } else {
+      for (int64_t t = 0; t < tasks; ++t) task(t, pool);
+    }
+  }
+
+  // One input channel per group (depthwise, with `Mg` output channels each): per output plane, each
+  // tap of the filter adds w · (a row of input) into a row of output. 1-D convs run as 2-D with H = 1.
+  void run_depthwise(const ConvGeometry& g, const Tensor& x, const Tensor& w, const float* bias, Tensor& y,
+                     ThreadPool* pool) const {
+    const int64_t N = x.shape[0], C = x.shape[1], M = w.shape[0], Mg = M / group_;
+    const bool two_d = g.spatial == 2;
+    const int64_t H = two_d ? g.in[0] : 1, Wd = g.in[two_d ? 1 : 0];
+    const int64_t OH = two_d ? g.out[0] : 1, OW = g.out[two_d ? 1 : 0];
+    const int64_t KH = two_d ? g.kernel[0] : 1, KW = g.kernel[two_d ? 1 : 0];
+    const int64_t SH = two_d ? g.stride[0] : 1, SW = g.stride[two_d ? 1 : 0];
+    const int64_t DH = two_d ? g.dilation[0] : 1, DW = g.dilation[two_d ? 1 : 0];
+    const int64_t PH = two_d ? g.pad[0] : 0, PW = g.pad[two_d ? 1 : 0];
+    const float* X = x.data_as<float>();
+    const float* Wt = w.data_as<float>();
+    float* Y = y.data_as<float>();
+    auto planes = [&](int64_t q0, int64_t q1) {
+      for (int64_t q = q0; q < q1; ++q) {
+        const int64_t n = q / M, o = q % M;
+        const float* xp = X + (n * C + o / Mg) * H * Wd;
+        const float* wp = Wt + o * KH * KW;
+        float* yp = Y + q * OH * OW;
+        std::fill(yp, yp + OH * OW, bias ? bias[o] : 0.0f);
+        for (int64_t oh = 0; oh < OH; ++oh) {
+          float* out = yp + oh * OW;
+          for (int64_t kh = 0; kh < KH; ++kh) {
+            const int64_t ih = oh * SH - PH + kh * DH;
+            if (ih < 0 || ih >= H) continue;
+            const float* in = xp + ih * Wd;
+            for (int64_t kw = 0; kw < KW; ++kw) {
+              const float wv = wp[kh * KW + kw];
+              const int64_t offset = kw * DW - PW;  // output ow reads in[ow·SW + offset]
+              const int64_t lo = std::clamp<int64_t>(offset >= 0 ? 0 : (-offset + SW - 1) / SW, 0, OW);
+              const int64_t hi = std::clamp<int64_t>(Wd - offset <= 0 ? 0 : (Wd - offset + SW - 1) / SW, lo, OW);
+              if (lo >= hi) continue;
+              const float* src = in + (lo * SW + offset);
+              float* dst = out + lo;
+              const int64_t n_out = hi - lo;
+              if (SW == 1) {
+                for (int64_t j = 0; j < n_out; ++j) dst[j] += wv * src[j];
+              } else {
+                for (int64_t j = 0; j < n_out; ++j) dst[j] += wv * src[j * SW];
+              }
+            }
+          }
+        }
+      }
+    };
+    const double plane_work = static_cast<double>(OH * OW) * static_cast<double>(KH * KW);
+    const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kMinTaskWork / std::max(plane_work, 1.0)));
+    pool->parallel_for(N * M, grain, planes);
+  }
+
+  std::string label_;
+  WindowAttributes window_;
+  int64_t group_;
+  std::vector<std::unique_ptr<PackedB>> packed_;  // per group: W_gᵀ [K × M/g], for a constant W
+};
+
+class ConvTransposeKernel final : public Kernel {
+ public:
+  explicit ConvTransposeKernel(const KernelInit& init)
+      : label_(init.node.label()),
+        window_(init.attributes()),
+        group_(init.attributes().get_int("group", 1)),
+        output_padding_(init.attributes().get_ints("output_padding", {})),
+        same_(window_.auto_pad == AutoPad::same_upper || window_.auto_pad == AutoPad::same_lower),
+        derived_pads_(same_ || init.attributes().has("output_shape")) {}
+
+  void run(const KernelContext& ctx) const override {
+    const Tensor& x = ctx.input(0);
+    const Tensor& w = ctx.input(1);
+    const float* bias = ctx.has_input(2) ? ctx.input(2).data_as<float>() : nullptr;
+    Tensor& y = ctx.output(0);
+    if (x.dtype != DType::f32) fail(ErrorKind::unsupported, label_, ": no CPU kernel for type ", dtype_name(x.dtype));
+    const ConvGeometry g = geometry(x.shape, w.shape, y.shape);
+    const int64_t N = x.shape[0], C = x.shape[1], M = y.shape[1];
+    const int64_t Cg = C / group_, Mg = M / group_;
+    const int64_t P_in = g.out_size(), P_out = g.in_size(), rows = Mg * g.kernel_size();
+    const float* X = x.data_as<float>();
+    const float* W = w.data_as<float>();
+    float* Y = y.data_as<float>();
+    ThreadPool* pool = ctx.threads;
+    for (int64_t n = 0; n < N; ++n)
+      fill_rows(Y + n * M * P_out, M, P_out, P_out, bias);
+    if (rows == 0 || P_in == 0) return;
+    const int64_t chunk = std::max<int64_t>(std::min<int64_t>(P_in, 256), std::min(P_in, kMaxColFloats / rows));
+    float* col = scratch(col_scratch, rows * std::min(chunk, P_in));
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t grp = 0; grp < group_; ++grp) {
+        const float* xg = X + (n * C + grp * Cg) * P_in;
+        const float* wg = W + grp * Cg * rows;
+        float* yg = Y + (n * M + grp * Mg) * P_out;
+        for (int64_t p0 = 0; p0 < P_in; p0 += chunk) {
+          const int64_t count = std::min(chunk, P_in - p0);
+          sgemm(true, false, rows, count, Cg, 1.0f, wg, rows, xg + p0, P_in, 0.0f, col, count, pool);
+          col2im_add(g, col, Mg, p0, count, yg, pool);
+        }
+      }
+  }
+
+ private:
+  // The output is col2im's "input" and X its "output": a Conv from Y to X with the same window.
+  ConvGeometry geometry(const Shape& x, const Shape& w, const Shape& y) const {
+    ConvGeometry g;
+    g.spatial = static_cast<int>(x.size()) - 2;
+    const size_t s = static_cast<size_t>(g.spatial);
+    for (size_t d = 0; d < s; ++d) {
+      g.in[d] = y[d + 2];
+      g.out[d] = x[d + 2];
+      g.kernel[d] = w[d + 2];
+      g.stride[d] = d < window_.strides.size() ? window_.strides[d] : 1;
+      g.dilation[d] = d < window_.dilations.size() ? window_.dilations[d] : 1;
+      if (derived_pads_) {
+        const int64_t extra = d < output_padding_.size() ? output_padding_[d] : 0;
+        int64_t total = g.stride[d] * (g.out[d] - 1) + extra + (g.kernel[d] - 1) * g.dilation[d] + 1 - g.in[d];
+        // An output_shape beyond the natural size (less than a stride beyond) adds its positions at
+        // the end, as onnxruntime and the ONNX reference do; SAME_* splits even a negative total.
+        if (!same_) total = std::max<int64_t>(total, 0);
+        const int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);  // ⌊total/2⌋
+        g.pad[d] = window_.auto_pad == AutoPad::same_upper ? half : total - half;
+      } else {
+        g.pad[d] = window_.auto_pad == AutoPad::notset && d < window_.pads.size() ? window_.pads[d] : 0;
+      }
+    }
+    return g;
+  }
+
+  std::string label_;
+  WindowAttributes window_;
+  int64_t group_;
+  std::vector<int64_t> output_padding_;
+  bool same_;          // auto_pad SAME_UPPER or SAME_LOWER
+  bool derived_pads_;  // pads follow from the output size (output_shape given, or auto_pad SAME_*)
+};
+
+std::unique_ptr<Kernel> make_conv(const KernelInit& init) { return std::make_unique<ConvKernel>(init); }
+std::unique_ptr<Kernel> make_conv_transpose(const KernelInit& init) {
+  return std::make_unique<ConvTransposeKernel>(init);
+}
+
+}  // namespace
+
+INFERD_CPU_KERNEL("Conv", 1, kMaxOpset, make_conv);
+INFERD_CPU_KERNEL("ConvTranspose", 1, kMaxOpset, make_conv_transpose);
+
+}  // namespace inferd

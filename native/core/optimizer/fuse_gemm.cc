@@ -1,0 +1,134 @@
+// Bias and activation fused into matrix products:
+//   MatMul(A, B const [K, N]) → Add(bias const [N]) → act   ⇒  com.inferd FusedMatMul(A, B, bias)
+//   Gemm(A, B, C) → act                                      ⇒  com.inferd FusedGemm(A, B, C)
+// with act one of Relu, LeakyRelu, Sigmoid, Tanh, Gelu (ai.onnx or com.inferd) and Clip with constant
+// bounds, each part optional but at least one present. Each absorbed value must have its producer's
+// fused successor as sole reader and must not be a graph output. Float only: a constant operand (or
+// the model's declaration) must say so, since the fused kernels run the float SGEMM.
+#include <algorithm>
+
+#include "core/optimizer/fused_ops.h"
+#include "core/optimizer/graph_edit.h"
+#include "core/optimizer/passes.h"
+
+namespace inferd::opt {
+namespace {
+
+// The activation attributes of a fused product for an activation node, or false when the node is
+// not an activation this fusion handles.
+bool activation_attributes(const GraphEdit& edit, const Node& node, std::vector<Attribute>* attrs) {
+  if (node.inputs.empty() || node.inputs[0] == kNoValue || node.outputs.size() != 1) return false;
+  const std::string& op = node.op_type;
+  const bool onnx = node.domain.empty();
+  if (onnx && (op == "Relu" || op == "Sigmoid" || op == "Tanh")) {
+    attrs->push_back(string_attribute("activation", op));
+    return true;
+  }
+  if (onnx && op == "LeakyRelu") {
+    attrs->push_back(string_attribute("activation", op));
+    attrs->push_back(float_attribute("activation_alpha", node.attributes.get_float("alpha", 0.01f)));
+    return true;
+  }
+  if (op == "Gelu" && (onnx || node.domain == kInternalDomain)) {
+    const std::string approximate = node.attributes.get_string("approximate", "none");
+    if (approximate != "none" && approximate != "tanh") return false;
+    attrs->push_back(string_attribute("activation", op));
+    attrs->push_back(string_attribute("activation_approximate", approximate));
+    return true;
+  }
+  if (onnx && op == "Clip") {
+    std::vector<Attribute> bounds;
+    if (edit.opset() < 11) {
+      if (node.attributes.has("min")) bounds.push_back(float_attribute("activation_alpha", node.attributes.get_float("min", 0)));
+      if (node.attributes.has("max")) bounds.push_back(float_attribute("activation_beta", node.attributes.get_float("max", 0)));
+    } else {
+      const char* names[2] = {"activation_alpha", "activation_beta"};
+      for (size_t i = 1; i < 3; ++i) {
+        if (node.inputs.size() <= i || node.inputs[i] == kNoValue) continue;
+        const Tensor* t = edit.constant(node.inputs[i]);
+        if (!t || t->dtype != DType::f32 || t->size() != 1) return false;
+        bounds.push_back(float_attribute(names[i - 1], *t->data_as<float>()));
+      }
+    }
+    attrs->push_back(string_attribute("activation", op));
+    for (Attribute& a : bounds) attrs->push_back(std::move(a));
+    return true;
+  }
+  return false;
+}
+
+// The bias of `add` (an Add reading `product` and a float constant that broadcasts along the last
+// dim of a product with N columns), as a constant of shape [N]; kNoValue when it is not one.
+ValueId bias_of(GraphEdit& edit, const Node& add, ValueId product, int64_t N) {
+  if (!is_binary(add, "Add")) return kNoValue;
+  const int other = add.inputs[0] == product ? 1 : 0;
+  if (add.inputs[static_cast<size_t>(1 - other)] != product || add.inputs[static_cast<size_t>(other)] == product)
+    return kNoValue;
+  const ValueId bias = add.inputs[static_cast<size_t>(other)];
+  const Tensor* t = edit.constant(bias);
+  if (!t || t->dtype != DType::f32 || t->rank() > 1) return kNoValue;
+  if (t->rank() == 1 && t->shape[0] == N) return bias;
+  if (t->size() != 1) return kNoValue;
+  // A one-element bias: spelled out to [N] so the kernel reads one layout.
+  Tensor full = Tensor::allocate(DType::f32, {N});
+  std::fill_n(full.data_as<float>(), N, *t->data_as<float>());
+  return edit.add_constant(edit.graph().value(bias).name + "/broadcast", std::move(full));
+}
+
+}  // namespace
+
+int fuse_gemm_activation(Graph& graph, int opset) {
+  GraphEdit edit(graph, opset);
+  if (!GraphEdit::supported(kInternalDomain, "FusedGemm", opset) ||
+      !GraphEdit::supported(kInternalDomain, "FusedMatMul", opset))
+    return 0;
+  int fused = 0;
+  for (int n = 0; n < static_cast<int>(edit.node_count()); ++n) {
+    if (!edit.alive(n)) continue;
+    const Node& product = edit.node(n);
+    if (!product.domain.empty() || product.outputs.size() != 1 || product.inputs.size() < 2) continue;
+    const bool matmul = product.op_type == "MatMul";
+    if (!matmul && product.op_type != "Gemm") continue;
+
+    std::vector<ValueId> inputs = product.inputs;
+    std::vector<Attribute> attrs;
+    std::vector<int> absorbed;
+    ValueId out = product.outputs[0];
+    if (matmul) {
+      const Tensor* b = edit.constant(product.inputs[1]);
+      if (!b || b->dtype != DType::f32 || b->rank() != 2) continue;
+      const int add = edit.sole_consumer(out);
+      if (add >= 0) {
+        const ValueId bias = bias_of(edit, edit.node(add), out, b->shape[1]);
+        if (bias != kNoValue) {
+          inputs.push_back(bias);
+          absorbed.push_back(add);
+          out = edit.node(add).outputs[0];
+        }
+      }
+    } else {
+      bool is_float = false;
+      for (ValueId in : product.inputs) is_float = is_float || edit.known_dtype(in) == DType::f32;
+      if (!is_float) continue;
+      for (const Attribute& a : product.attributes.items())
+        if (a.name == "transA" || a.name == "transB" || a.name == "alpha" || a.name == "beta") attrs.push_back(a);
+    }
+    const int act = edit.sole_consumer(out);
+    if (act >= 0 && activation_attributes(edit, edit.node(act), &attrs)) {
+      absorbed.push_back(act);
+      out = edit.node(act).outputs[0];
+    }
+    if (absorbed.empty()) continue;
+
+    const std::string& name = edit.node(n).name;
+    Node node = make_node(kInternalDomain, matmul ? "FusedMatMul" : "FusedGemm", name, std::move(inputs), {out},
+                          std::move(attrs));
+    for (int a : absorbed) edit.remove(a);
+    edit.replace(n, std::move(node));
+    ++fused;
+  }
+  edit.commit();
+  return fused;
+}
+
+}  // namespace inferd::opt

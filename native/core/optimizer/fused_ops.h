@@ -1,0 +1,42 @@
+// The internal ops load-time passes emit, in the domain "com.inferd". They are registered for every
+// opset (1 … kMaxOpset), because the planner looks a node's schema and kernel up at the model's
+// ai.onnx opset whatever the node's domain.
+//
+//   FusedGemm(A, B, C?)  Gemm (same inputs, attributes transA, transB, alpha, beta and their defaults)
+//                        followed by an activation.
+//   FusedMatMul(A, B, bias?)
+//                        MatMul with a 2-D B [K, N] (A of any rank >= 1, as numpy.matmul), plus an
+//                        optional bias broadcast along the last dim (shape [N] or [1]), followed by an
+//                        activation.
+//   Gelu(X)              ai.onnx Gelu (opset 20: attribute approximate "none" | "tanh"), for models of
+//                        older opsets: the same schema and CPU kernel, registered again here.
+//   LayerNormalization(X, Scale, B?)
+//                        ai.onnx LayerNormalization (opset 17), likewise for older models.
+//
+// The activation of the fused products, as attributes (ONNX Runtime's FusedGemm spells them so):
+//   activation            "" (none), "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Gelu" or "Clip"
+//   activation_alpha      LeakyRelu's alpha (default 0.01); Clip's min (absent: unbounded)
+//   activation_beta       Clip's max (absent: unbounded)
+//   activation_approximate
+//                         Gelu's approximate: "none" (default) or "tanh"
+#pragma once
+
+#include "core/graph.h"
+
+namespace inferd {
+
+inline constexpr const char* kInternalDomain = "com.inferd";
+
+enum class FusedActivation { none, relu, leaky_relu, sigmoid, tanh, gelu, gelu_tanh, clip };
+
+struct ActivationSpec {
+  FusedActivation kind = FusedActivation::none;
+  float alpha = 0;  // leaky_relu: the slope below 0; clip: the lower bound (lowest float when absent)
+  float beta = 0;   // clip: the upper bound (max float when absent)
+};
+
+// A fused node's activation from its attributes; throws Error(invalid_model) naming the node and the
+// attribute when the activation or its approximation is not one of those above.
+ActivationSpec read_activation(const Node& node);
+
+}  // namespace inferd

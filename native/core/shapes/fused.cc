@@ -1,0 +1,106 @@
+// Shapes of the internal ops the load-time optimizer emits (domain com.inferd; contracts in
+// core/optimizer/fused_ops.h), and of Dropout, which that optimizer removes but a model loaded without
+// optimizations still runs.
+//
+// The fused products check what the op they stand for checks (its own schema, looked up and called)
+// plus their bias and activation. Gelu and LayerNormalization of com.inferd are the ai.onnx schemas of
+// opsets 20 and 17 made available to models of older opsets.
+#include "core/op_schema.h"
+#include "core/optimizer/fused_ops.h"
+#include "core/shape_util.h"
+
+namespace inferd {
+namespace {
+
+// The ai.onnx schema an internal op stands for; Error(unsupported) when this build lacks it.
+const OpSchema& onnx_schema(const ShapeContext& ctx, const char* op_type, int opset) {
+  const OpSchema* schema = SchemaRegistry::instance().find("", op_type, opset);
+  if (!schema)
+    inferd::fail(ErrorKind::unsupported, ctx.node().label(), ": needs ai.onnx ", op_type, " (opset ", opset,
+                 "), which this build does not have");
+  return *schema;
+}
+
+// Validates the activation attributes, naming the node.
+void check_activation(const ShapeContext& ctx) { (void)read_activation(ctx.node()); }
+
+// Gemm (opset 11: C optional) followed by an activation; float only (the packed SGEMM).
+void infer_fused_gemm(ShapeContext& ctx) {
+  onnx_schema(ctx, "Gemm", 11).infer(ctx);
+  ctx.expect_dtype(0, {DType::f32});
+  check_activation(ctx);
+}
+
+// MatMul with a 2-D B [K, N], plus a bias of shape [N] or [1] (or a one-element scalar), then an activation.
+void infer_fused_matmul(ShapeContext& ctx) {
+  ctx.expect_inputs(2, 3);
+  if (ctx.rank(1) != 2) ctx.fail("input B must be 2-D, got shape ", shape_to_string(ctx.shape(1)));
+  // MatMul's own checks and output, on the first two inputs (it takes no third).
+  const DType dtypes[2] = {ctx.dtype(0), ctx.dtype(1)};
+  const Shape* shapes[2] = {&ctx.shape(0), &ctx.shape(1)};
+  const Tensor* values[2] = {ctx.value(0), ctx.value(1)};
+  DType out_dtype = DType::undefined;
+  Shape out_shape;
+  Tensor out_value;
+  ShapeContext product(ctx.node(), ctx.opset(), dtypes, shapes, values, 2, &out_dtype, &out_shape, &out_value, 1);
+  onnx_schema(ctx, "MatMul", 13).infer(product);
+  ctx.set_output(0, out_dtype, std::move(out_shape));
+  ctx.expect_dtype(0, {DType::f32});
+  if (ctx.has_input(2)) {
+    ctx.expect_same_dtype(0, 2);
+    const Shape& bias = ctx.shape(2);
+    const int64_t N = ctx.shape(1)[1];
+    if (bias.size() > 1 || (shape_size(bias) != N && shape_size(bias) != 1))
+      ctx.fail("input bias of shape ", shape_to_string(bias), " must be [", N, "] (B's columns) or [1]");
+  }
+  check_activation(ctx);
+}
+
+void infer_gelu(ShapeContext& ctx) { onnx_schema(ctx, "Gelu", 20).infer(ctx); }
+void infer_layer_norm(ShapeContext& ctx) { onnx_schema(ctx, "LayerNormalization", 17).infer(ctx); }
+
+// Dropout(data, ratio?, training_mode?) → (output, mask?): output is data's type and shape, mask its
+// shape as `mask_dtype` (data's own type before opset 10, bool from 10).
+void infer_dropout(ShapeContext& ctx, bool optional_inputs, bool bool_mask) {
+  ctx.expect_inputs(1, optional_inputs ? 3 : 1);
+  ctx.expect_dtype(0, {DType::f32, DType::f64, DType::f16, DType::bf16});
+  if (ctx.has_input(1)) {
+    ctx.expect_dtype(1, {DType::f32, DType::f64, DType::f16, DType::bf16});
+    if (shape_size(ctx.shape(1)) != 1 || ctx.rank(1) > 1)
+      ctx.fail("input 'ratio' must be a scalar, got shape ", shape_to_string(ctx.shape(1)));
+  }
+  if (ctx.has_input(2)) {
+    ctx.expect_dtype(2, {DType::boolean});
+    if (shape_size(ctx.shape(2)) != 1 || ctx.rank(2) > 1)
+      ctx.fail("input 'training_mode' must be a scalar, got shape ", shape_to_string(ctx.shape(2)));
+  }
+  if (!optional_inputs) {
+    const float ratio = ctx.attributes().get_float("ratio", 0.5f);
+    if (ratio < 0 || ratio >= 1) ctx.fail("attribute 'ratio' must be in [0, 1), got ", ratio);
+  }
+  ctx.set_output(0, ctx.dtype(0), ctx.shape(0));
+  if (ctx.output_count() > 1) ctx.set_output(1, bool_mask ? DType::boolean : ctx.dtype(0), ctx.shape(0));
+}
+
+void infer_dropout_1(ShapeContext& ctx) { infer_dropout(ctx, false, false); }
+void infer_dropout_10(ShapeContext& ctx) { infer_dropout(ctx, false, true); }
+void infer_dropout_12(ShapeContext& ctx) { infer_dropout(ctx, true, true); }
+
+#define INFERD_INTERNAL_SCHEMA(op_type, fn)                                            \
+  static const ::inferd::SchemaRegistrar INFERD_CONCAT(schema_registrar_, __LINE__)( \
+      ::inferd::OpSchema{kInternalDomain, op_type, 1, kMaxOpset, fn})
+
+}  // namespace
+
+INFERD_INTERNAL_SCHEMA("FusedGemm", infer_fused_gemm);
+INFERD_INTERNAL_SCHEMA("FusedMatMul", infer_fused_matmul);
+INFERD_INTERNAL_SCHEMA("Gelu", infer_gelu);
+INFERD_INTERNAL_SCHEMA("LayerNormalization", infer_layer_norm);
+
+// 1–9: mask of data's type (1 and 6 also carry is_test, which inference ignores); 10: bool mask;
+// 12: ratio and training_mode become inputs.
+INFERD_SCHEMA("Dropout", 1, 9, infer_dropout_1);
+INFERD_SCHEMA("Dropout", 10, 11, infer_dropout_10);
+INFERD_SCHEMA("Dropout", 12, kMaxOpset, infer_dropout_12);
+
+}  // namespace inferd

@@ -1,0 +1,846 @@
+// Load-time graph optimizations: every pass on models built here, each loaded from the same bytes with
+// optimizations on and off, run on the same random inputs; the outputs must agree (within 1e-5,
+// relative above magnitude 1 and absolute below it) and the node count must drop by what the pass
+// removes. Patterns that must not fuse (an intermediate that is a graph output or has another reader)
+// must leave the graph alone. Then the internal com.inferd ops on their own against plain references
+// (all activations, Gemm's transposes and C shapes, several threads, packed and unpacked B), their
+// errors, and Dropout's inference kernel.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/kernel_registry.h"
+#include "core/model_impl.h"
+#include "core/op_schema.h"
+#include "core/thread_pool.h"
+#include "inferd/model.h"
+#include "inferd/session.h"
+#include "support/check.h"
+#include "support/onnx_writer.h"
+
+using namespace inferd;
+using inferd::test::AttrSpec;
+using inferd::test::ModelWriter;
+
+namespace {
+
+constexpr int kFloat = 1, kInt64 = 7, kBool = 9;
+
+std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.f, float hi = 1.f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(rng);
+  return v;
+}
+
+size_t count(const std::vector<int64_t>& dims) {
+  size_t n = 1;
+  for (int64_t d : dims) n *= static_cast<size_t>(d);
+  return n;
+}
+
+// ---- optimizations on vs off -------------------------------------------------------------------------
+
+struct Input {
+  std::string name;
+  Shape shape;
+};
+
+std::shared_ptr<const Model> load(const std::string& bytes, bool optimize) {
+  ModelOptions options;
+  options.optimize = optimize;
+  return Model::load_bytes(bytes.data(), bytes.size(), options);
+}
+
+// "Relu com.inferd.FusedMatMul": the optimized graph's ops, in order.
+std::string ops_of(const Model& model) {
+  std::string out;
+  for (const Node& node : model.impl().graph().nodes)
+    out += (out.empty() ? "" : " ") + (node.domain.empty() ? "" : node.domain + ".") + node.op_type;
+  return out;
+}
+
+bool near(float a, float b, double tol) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+  return std::fabs(static_cast<double>(a) - b) <= tol * std::max({1.0, std::fabs(double(a)), std::fabs(double(b))});
+}
+
+// Runs the model at `threads` and returns each output's bytes.
+std::vector<std::vector<char>> run_model(const std::shared_ptr<const Model>& model, const std::vector<Input>& inputs,
+                                         const std::vector<std::vector<float>>& data, int threads) {
+  SessionOptions options;
+  options.threads = threads;
+  Session session(model, options);
+  std::vector<Shape> shapes;
+  std::vector<TensorRef> refs;
+  for (size_t i = 0; i < inputs.size(); ++i) shapes.push_back(inputs[i].shape);
+  for (size_t i = 0; i < inputs.size(); ++i)
+    refs.push_back({DType::f32, shapes[i].data(), static_cast<int>(shapes[i].size()),
+                    const_cast<float*>(data[i].data()), data[i].size() * sizeof(float)});
+  const std::vector<Shape> out_shapes = session.output_shapes(shapes);
+  std::vector<std::vector<char>> outputs(out_shapes.size());
+  std::vector<TensorRef> out_refs;
+  for (size_t o = 0; o < out_shapes.size(); ++o) {
+    const DType dtype = model->outputs()[o].dtype;
+    outputs[o].assign(count(out_shapes[o]) * dtype_size(dtype), 0);
+    out_refs.push_back({dtype, out_shapes[o].data(), static_cast<int>(out_shapes[o].size()), outputs[o].data(),
+                        outputs[o].size()});
+  }
+  session.run(refs.data(), refs.size(), out_refs.data(), out_refs.size());
+  return outputs;
+}
+
+struct Outcome {
+  size_t nodes_off = 0, nodes_on = 0;
+  std::string ops;  // the optimized graph's ops
+};
+
+// Loads `w` with optimizations off and on, runs both on the same random inputs (at 1 and at
+// `threads` threads) and checks that every output agrees; returns the node counts.
+Outcome compare(const char* what, const ModelWriter& w, const std::vector<Input>& inputs, int threads = 1,
+                double tol = 1e-5) {
+  const std::string bytes = w.bytes();
+  Outcome outcome;
+  try {
+    const auto off = load(bytes, false), on = load(bytes, true);
+    outcome.nodes_off = off->node_count();
+    outcome.nodes_on = on->node_count();
+    outcome.ops = ops_of(*on);
+    CHECK(off->outputs().size() == on->outputs().size());
+    for (size_t o = 0; o < off->outputs().size(); ++o) {
+      CHECK(off->outputs()[o].name == on->outputs()[o].name);
+      CHECK(off->outputs()[o].dtype == on->outputs()[o].dtype);
+    }
+    std::vector<std::vector<float>> data;
+    for (size_t i = 0; i < inputs.size(); ++i)
+      data.push_back(random_floats(count(inputs[i].shape), static_cast<uint32_t>(17 + i), -2.f, 2.f));
+    const auto expected = run_model(off, inputs, data, 1);
+    for (int t : {1, threads}) {
+      const auto got = run_model(on, inputs, data, t);
+      for (size_t o = 0; o < expected.size(); ++o) {
+        const DType dtype = on->outputs()[o].dtype;
+        if (dtype != DType::f32) {
+          if (got[o] != expected[o]) {
+            std::fprintf(stderr, "%s: output %zu differs (threads %d)\n", what, o, t);
+            ++inferd::test::failure_count();
+          }
+          continue;
+        }
+        const size_t n = expected[o].size() / sizeof(float);
+        const float* a = reinterpret_cast<const float*>(expected[o].data());
+        const float* b = reinterpret_cast<const float*>(got[o].data());
+        for (size_t i = 0; i < n; ++i)
+          if (!near(a[i], b[i], tol)) {
+            std::fprintf(stderr, "%s: output %zu element %zu: %.9g unoptimized, %.9g optimized (threads %d)\n", what,
+                         o, i, a[i], b[i], t);
+            ++inferd::test::failure_count();
+            break;
+          }
+      }
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", what, e.what());
+    ++inferd::test::failure_count();
+  }
+  return outcome;
+}
+
+// compare(), then the node counts and (when given) the optimized ops.
+void expect(const char* what, const ModelWriter& w, const std::vector<Input>& inputs, size_t nodes_off,
+            size_t nodes_on, const std::string& ops = "", int threads = 2) {
+  const Outcome o = compare(what, w, inputs, threads);
+  if (o.nodes_off != nodes_off || o.nodes_on != nodes_on || (!ops.empty() && o.ops != ops)) {
+    std::fprintf(stderr, "%s: %zu → %zu nodes (%s), expected %zu → %zu (%s)\n", what, o.nodes_off, o.nodes_on,
+                 o.ops.c_str(), nodes_off, nodes_on, ops.c_str());
+    ++inferd::test::failure_count();
+  }
+}
+
+bool supported(const char* domain, const char* op, int opset) {
+  return SchemaRegistry::instance().find(domain, op, opset) && KernelRegistry::instance().find("cpu", domain, op, opset);
+}
+
+// ---- 1. Identity and Dropout --------------------------------------------------------------------------
+
+void identity_and_dropout_are_removed() {
+  {  // Identity → Relu → Identity → Identity → y: all three go; Relu writes y itself.
+    ModelWriter w(13);
+    w.input("x", kFloat, {-1, 5});
+    w.output("y", kFloat, {-1, 5});
+    w.node("Identity", {"x"}, {"a"});
+    w.node("Relu", {"a"}, {"b"});
+    w.node("Identity", {"b"}, {"c"});
+    w.node("Identity", {"c"}, {"y"});
+    expect("identity chain", w, {{"x", {3, 5}}}, 4, 1, "Relu");
+  }
+  {  // A graph input passed straight to a graph output keeps its Identity (the name must stay).
+    ModelWriter w(13);
+    w.input("x", kFloat, {2, 3});
+    w.output("y", kFloat, {2, 3});
+    w.node("Identity", {"x"}, {"y"});
+    expect("identity of a graph input", w, {{"x", {2, 3}}}, 1, 1, "Identity");
+  }
+  {  // An input that is itself a graph output: both names must stay.
+    ModelWriter w(13);
+    w.input("x", kFloat, {2, 3});
+    w.output("h", kFloat, {2, 3});
+    w.output("y", kFloat, {2, 3});
+    w.node("Relu", {"x"}, {"h"});
+    w.node("Identity", {"h"}, {"y"});
+    expect("identity between graph outputs", w, {{"x", {2, 3}}}, 2, 2, "Relu Identity");
+  }
+  {  // Dropout (opset 13: ratio as an input) with no mask.
+    ModelWriter w(13);
+    w.input("x", kFloat, {-1, 8});
+    w.output("y", kFloat, {-1, 8});
+    w.initializer_f32("ratio", {}, {0.3f});
+    w.node("Dropout", {"x", "ratio"}, {"d"});
+    w.node("Tanh", {"d"}, {"y"});
+    expect("dropout 13", w, {{"x", {4, 8}}}, 2, 1, "Tanh");
+  }
+  {  // Dropout-10 whose mask is declared but read by nobody; Dropout-7 writing a graph output.
+    ModelWriter w(10);
+    w.input("x", kFloat, {-1, 8});
+    w.output("y", kFloat, {-1, 8});
+    w.node("Dropout", {"x"}, {"d", "unused_mask"}, {AttrSpec::real("ratio", 0.2f)});
+    w.node("Sigmoid", {"d"}, {"y"});
+    expect("dropout 10, unread mask", w, {{"x", {4, 8}}}, 2, 1, "Sigmoid");
+    ModelWriter w7(7);
+    w7.input("x", kFloat, {-1, 8});
+    w7.output("y", kFloat, {-1, 8});
+    w7.node("Relu", {"x"}, {"r"});
+    w7.node("Dropout", {"r"}, {"y"});
+    expect("dropout 7 into a graph output", w7, {{"x", {4, 8}}}, 2, 1, "Relu");
+  }
+  {  // A mask somebody reads keeps its Dropout; the mask is all true.
+    ModelWriter w(13);
+    w.input("x", kFloat, {-1, 8});
+    w.output("y", kFloat, {-1, 8});
+    w.output("mask", kBool, {-1, 8});
+    w.node("Dropout", {"x"}, {"y", "mask"});
+    expect("dropout with its mask read", w, {{"x", {4, 8}}}, 1, 1, "Dropout");
+    const std::string bytes = w.bytes();
+    std::vector<float> x = random_floats(32, 1);
+    const auto outputs = run_model(load(bytes, true), {{"x", {4, 8}}}, {x}, 1);
+    CHECK(std::memcmp(outputs[0].data(), x.data(), x.size() * sizeof(float)) == 0);
+    CHECK(std::all_of(outputs[1].begin(), outputs[1].end(), [](char m) { return m == 1; }));
+  }
+  {  // training_mode a constant true: kept, and the kernel says it does not train.
+    ModelWriter w(13);
+    w.input("x", kFloat, {-1, 8});
+    w.output("y", kFloat, {-1, 8});
+    w.initializer_i64("one", {}, {1});
+    w.node("Cast", {"one"}, {"training"}, {AttrSpec::integer("to", kBool)});
+    w.node("Dropout", {"x", "", "training"}, {"y"}, {}, "drop");
+    const auto model = load(w.bytes(), true);
+    CHECK(model->node_count() == 1);
+    std::vector<float> x(8, 1.f);
+    CHECK_THROWS(run_model(model, {{"x", {1, 8}}}, {x}, 1), ErrorKind::unsupported,
+                 "Dropout node 'drop': training mode (random masks, ratio 0.5) is not supported");
+  }
+}
+
+// ---- 2. Conv + BatchNormalization -----------------------------------------------------------------
+
+// x[N, 4, 9, 9] → Conv(W [M, 4/group, 3, 3], pads 1, bias?) → BatchNormalization(ε) → Relu → y.
+ModelWriter conv_bn_model(int opset, int64_t group, bool bias, bool conv_output_read_twice = false) {
+  const int64_t M = group == 1 ? 6 : 4, C = 4;
+  ModelWriter w(opset);
+  w.input("x", kFloat, {-1, C, 9, 9});
+  w.output("y", kFloat, {-1, M, 9, 9});
+  w.initializer_f32("W", {M, C / group, 3, 3}, random_floats(static_cast<size_t>(M * (C / group) * 9), 1));
+  if (bias) w.initializer_f32("b", {M}, random_floats(static_cast<size_t>(M), 2));
+  w.initializer_f32("gamma", {M}, random_floats(static_cast<size_t>(M), 3, 0.5f, 2.f));
+  w.initializer_f32("beta", {M}, random_floats(static_cast<size_t>(M), 4));
+  w.initializer_f32("mean", {M}, random_floats(static_cast<size_t>(M), 5));
+  w.initializer_f32("var", {M}, random_floats(static_cast<size_t>(M), 6, 0.1f, 3.f));
+  std::vector<std::string> conv_inputs = {"x", "W"};
+  if (bias) conv_inputs.push_back("b");
+  w.node("Conv", conv_inputs, {"c"},
+         {AttrSpec::list("kernel_shape", {3, 3}), AttrSpec::list("pads", {1, 1, 1, 1}), AttrSpec::integer("group", group)});
+  w.node("BatchNormalization", {"c", "gamma", "beta", "mean", "var"}, {"n"}, {AttrSpec::real("epsilon", 1e-3f)});
+  if (conv_output_read_twice) {
+    w.node("Add", {"n", "c"}, {"s"});
+    w.node("Relu", {"s"}, {"y"});
+  } else {
+    w.node("Relu", {"n"}, {"y"});
+  }
+  return w;
+}
+
+void conv_batch_norm_folds() {
+  if (!supported("", "Conv", 13) || !supported("", "BatchNormalization", 13)) {
+    std::fprintf(stderr, "skipped: Conv or BatchNormalization has no CPU kernel in this build\n");
+    return;
+  }
+  const std::vector<Input> x = {{"x", {2, 4, 9, 9}}};
+  expect("conv+bn with bias", conv_bn_model(13, 1, true), x, 3, 2, "Conv Relu");
+  expect("conv+bn without bias", conv_bn_model(13, 1, false), x, 3, 2, "Conv Relu");
+  expect("depthwise conv+bn, opset 9", conv_bn_model(9, 4, true), x, 3, 2, "Conv Relu");
+  expect("conv+bn, opset 15", conv_bn_model(15, 2, false), x, 3, 2, "Conv Relu");
+  expect("conv read by BN and Add: no fold", conv_bn_model(13, 1, true, true), x, 4, 4);
+  {  // Two Convs sharing one weight, each with its own BN: each gets its own folded weights.
+    ModelWriter w(13);
+    w.input("x", kFloat, {-1, 3, 5, 5});
+    w.output("y", kFloat, {-1, 2, 3, 3});
+    w.initializer_f32("W", {2, 3, 3, 3}, random_floats(54, 7));
+    for (const char* s : {"1", "2"}) {
+      w.initializer_f32(std::string("g") + s, {2}, random_floats(2, s[0] == '1' ? 8 : 9, 0.5f, 2.f));
+      w.initializer_f32(std::string("b") + s, {2}, random_floats(2, s[0] == '1' ? 10 : 11));
+      w.initializer_f32(std::string("m") + s, {2}, random_floats(2, s[0] == '1' ? 12 : 13));
+      w.initializer_f32(std::string("v") + s, {2}, random_floats(2, s[0] == '1' ? 14 : 15, 0.5f, 2.f));
+      w.node("Conv", {"x", "W"}, {std::string("c") + s});
+      w.node("BatchNormalization", {std::string("c") + s, std::string("g") + s, std::string("b") + s,
+                                    std::string("m") + s, std::string("v") + s},
+             {std::string("n") + s});
+    }
+    w.node("Sub", {"n1", "n2"}, {"y"});
+    expect("shared conv weight", w, {{"x", {1, 3, 5, 5}}}, 5, 3, "Conv Conv Sub");
+  }
+}
+
+// ---- 3. bias and activation into Gemm / MatMul --------------------------------------------------------
+
+// x[dims…, K] → MatMul(W [K, N]) → Add(bias) (when bias_dims is not empty) → activation nodes.
+struct ProductModel {
+  int opset = 13;
+  std::vector<int64_t> x_dims = {-1, 16};
+  int64_t N = 24;
+  std::vector<int64_t> bias_dims = {24};
+  bool bias_first = false;
+  std::function<void(ModelWriter&, const std::string&)> activation;  // from the given value to "y"
+  ModelWriter build() const {
+    ModelWriter w(opset);
+    const int64_t K = x_dims.back();
+    std::vector<int64_t> y_dims = x_dims;
+    y_dims.back() = N;
+    w.input("x", kFloat, x_dims);
+    w.output("y", kFloat, y_dims);
+    w.initializer_f32("W", {K, N}, random_floats(static_cast<size_t>(K * N), 21));
+    std::string value = "mm";
+    w.node("MatMul", {"x", "W"}, {"mm"}, {}, "fc");
+    if (!bias_dims.empty()) {
+      w.initializer_f32("bias", bias_dims, random_floats(count(bias_dims), 22));
+      w.node("Add", bias_first ? std::vector<std::string>{"bias", "mm"} : std::vector<std::string>{"mm", "bias"},
+             {"biased"});
+      value = "biased";
+    }
+    if (activation) activation(w, value);
+    else w.node("Identity", {value}, {"y"});
+    return w;
+  }
+};
+
+std::function<void(ModelWriter&, const std::string&)> unary(const std::string& op, std::vector<AttrSpec> attrs = {}) {
+  return [op, attrs](ModelWriter& w, const std::string& in) { w.node(op, {in}, {"y"}, attrs); };
+}
+
+void bias_and_activation_fuse_into_products() {
+  {
+    ProductModel m;
+    m.activation = unary("Relu");
+    expect("matmul+bias+relu", m.build(), {{"x", {5, 16}}}, 3, 1, "com.inferd.FusedMatMul");
+    m.activation = nullptr;
+    expect("matmul+bias", m.build(), {{"x", {5, 16}}}, 3, 1, "com.inferd.FusedMatMul");
+    m.bias_dims = {};
+    m.activation = unary("Sigmoid");
+    expect("matmul+sigmoid", m.build(), {{"x", {5, 16}}}, 2, 1, "com.inferd.FusedMatMul");
+  }
+  {  // Batched A (3-D), bias first, Gelu of opset 20 in both its forms.
+    ProductModel m;
+    m.opset = 20;
+    m.x_dims = {-1, 7, 16};
+    m.bias_first = true;
+    m.activation = unary("Gelu");
+    expect("3-D matmul+bias+gelu", m.build(), {{"x", {3, 7, 16}}}, 3, 1, "com.inferd.FusedMatMul");
+    m.activation = unary("Gelu", {AttrSpec::text("approximate", "tanh")});
+    expect("3-D matmul+bias+gelu tanh", m.build(), {{"x", {3, 7, 16}}}, 3, 1, "com.inferd.FusedMatMul");
+  }
+  {  // A 1-D A; a one-element bias; Tanh; LeakyRelu.
+    ProductModel m;
+    m.x_dims = {16};
+    m.bias_dims = {1};
+    m.activation = unary("Tanh");
+    expect("1-D matmul+scalar bias+tanh", m.build(), {{"x", {16}}}, 3, 1, "com.inferd.FusedMatMul");
+    m.x_dims = {-1, 16};
+    m.activation = unary("LeakyRelu", {AttrSpec::real("alpha", 0.2f)});
+    expect("matmul+leaky relu", m.build(), {{"x", {6, 16}}}, 3, 1, "com.inferd.FusedMatMul");
+  }
+  {  // Clip: bounds as inputs (opset 13, one omitted) and as attributes (opset 9).
+    ProductModel m;
+    m.activation = [](ModelWriter& w, const std::string& in) {
+      w.initializer_f32("lo", {}, {-0.25f});
+      w.node("Clip", {in, "lo"}, {"y"});
+    };
+    expect("matmul+clip 13", m.build(), {{"x", {5, 16}}}, 3, 1, "com.inferd.FusedMatMul");
+    m.opset = 9;
+    m.activation = unary("Clip", {AttrSpec::real("min", 0.f), AttrSpec::real("max", 0.5f)});
+    expect("matmul+clip 9", m.build(), {{"x", {5, 16}}}, 3, 1, "com.inferd.FusedMatMul");
+  }
+  {  // Large enough for row blocks over several threads (B small: blocked) and for a whole product
+     // then a pass (B large).
+    ProductModel m;
+    m.x_dims = {-1, 64};
+    m.N = 96;
+    m.bias_dims = {96};
+    m.activation = unary("Relu");
+    expect("row blocks", m.build(), {{"x", {301, 64}}}, 3, 1, "com.inferd.FusedMatMul");
+    m.x_dims = {-1, 512};
+    m.N = 600;
+    m.bias_dims = {600};
+    expect("large B", m.build(), {{"x", {70, 512}}}, 3, 1, "com.inferd.FusedMatMul");
+  }
+  {  // Not fused: the product (or the biased value) is read twice or is a graph output.
+    ProductModel m;
+    m.activation = [](ModelWriter& w, const std::string& in) {
+      w.node("Relu", {in}, {"r"});
+      w.node("Add", {"r", in}, {"y"});
+    };
+    expect("biased value read twice", m.build(), {{"x", {5, 16}}}, 4, 3, "com.inferd.FusedMatMul Relu Add");
+    ModelWriter w(13);
+    w.input("x", kFloat, {-1, 16});
+    w.output("mm", kFloat, {-1, 24});
+    w.output("y", kFloat, {-1, 24});
+    w.initializer_f32("W", {16, 24}, random_floats(16 * 24, 21));
+    w.initializer_f32("bias", {24}, random_floats(24, 22));
+    w.node("MatMul", {"x", "W"}, {"mm"});
+    w.node("Add", {"mm", "bias"}, {"y"});
+    expect("product is a graph output", w, {{"x", {5, 16}}}, 2, 2, "MatMul Add");
+  }
+  {  // MatMul by a computed matrix is left alone (FusedMatMul needs a known 2-D B).
+    ModelWriter w(13);
+    w.input("x", kFloat, {4, 16});
+    w.input("w", kFloat, {16, 8});
+    w.output("y", kFloat, {4, 8});
+    w.node("MatMul", {"x", "w"}, {"mm"});
+    w.node("Relu", {"mm"}, {"y"});
+    expect("matmul by an input", w, {{"x", {4, 16}}, {"w", {16, 8}}}, 2, 2, "MatMul Relu");
+  }
+  {  // Gemm → activation, with transposes, alpha/beta and each shape of C.
+    for (int variant = 0; variant < 4; ++variant) {
+      ModelWriter w(13);
+      const bool trans_a = variant & 1, trans_b = variant & 2;
+      w.input("a", kFloat, trans_a ? std::vector<int64_t>{16, 6} : std::vector<int64_t>{6, 16});
+      w.output("y", kFloat, {6, 10});
+      w.initializer_f32("B", trans_b ? std::vector<int64_t>{10, 16} : std::vector<int64_t>{16, 10},
+                        random_floats(160, 31));
+      const std::vector<std::vector<int64_t>> c_shapes = {{10}, {6, 1}, {6, 10}, {1, 10}};
+      const std::vector<int64_t>& c_shape = c_shapes[static_cast<size_t>(variant)];
+      w.initializer_f32("C", c_shape, random_floats(count(c_shape), 32));
+      w.node("Gemm", {"a", "B", "C"}, {"g"},
+             {AttrSpec::integer("transA", trans_a), AttrSpec::integer("transB", trans_b), AttrSpec::real("alpha", 0.7f),
+              AttrSpec::real("beta", variant == 3 ? 0.f : 1.3f)});
+      w.node(variant == 2 ? "Tanh" : "Relu", {"g"}, {"y"});
+      expect("gemm+activation", w, {{"a", trans_a ? Shape{16, 6} : Shape{6, 16}}}, 2, 1, "com.inferd.FusedGemm");
+    }
+    // Gemm by a computed B, no C (opset 11+), declared float.
+    ModelWriter w(11);
+    w.input("a", kFloat, {-1, 12});
+    w.input("b", kFloat, {12, 9});
+    w.output("y", kFloat, {-1, 9});
+    w.node("Gemm", {"a", "b"}, {"g"});
+    w.node("Sigmoid", {"g"}, {"y"});
+    expect("gemm of inputs+sigmoid", w, {{"a", {40, 12}}, {"b", {12, 9}}}, 2, 1, "com.inferd.FusedGemm");
+  }
+}
+
+// ---- 4. LayerNorm and GELU patterns -----------------------------------------------------------------
+
+struct LayerNormModel {
+  int opset = 13;
+  bool mul_self = false;     // d·d instead of Pow(d, 2)
+  bool swapped = false;      // γ·n and β + … instead of n·γ and … + β
+  bool affine = true;        // with γ and β
+  std::vector<int64_t> axes = {-1};
+  std::vector<int64_t> gamma_dims = {32};
+  ModelWriter build() const {
+    ModelWriter w(opset);
+    w.input("x", kFloat, {-1, 7, 32});
+    w.output("y", kFloat, {-1, 7, 32});
+    w.initializer_f32("eps", {}, {1e-5f});
+    w.initializer_f32("two", {}, {2.f});
+    w.initializer_f32("gamma", gamma_dims, random_floats(count(gamma_dims), 41, 0.5f, 1.5f));
+    w.initializer_f32("beta", gamma_dims, random_floats(count(gamma_dims), 42));
+    auto reduce = [&](const std::string& in, const std::string& out) {
+      if (opset >= 18) {
+        w.initializer_i64(out + "_axes", {static_cast<int64_t>(axes.size())}, axes);
+        w.node("ReduceMean", {in, out + "_axes"}, {out});
+      } else {
+        w.node("ReduceMean", {in}, {out}, {AttrSpec::list("axes", axes)});
+      }
+    };
+    reduce("x", "mean");
+    w.node("Sub", {"x", "mean"}, {"d"});
+    if (mul_self) w.node("Mul", {"d", "d"}, {"sq"});
+    else w.node("Pow", {"d", "two"}, {"sq"});
+    reduce("sq", "var");
+    w.node("Add", {"var", "eps"}, {"ve"});
+    w.node("Sqrt", {"ve"}, {"s"});
+    w.node("Div", {"d", "s"}, affine ? std::vector<std::string>{"n"} : std::vector<std::string>{"y"});
+    if (affine) {
+      w.node("Mul", swapped ? std::vector<std::string>{"gamma", "n"} : std::vector<std::string>{"n", "gamma"}, {"g"});
+      w.node("Add", swapped ? std::vector<std::string>{"beta", "g"} : std::vector<std::string>{"g", "beta"}, {"y"});
+    }
+    return w;
+  }
+};
+
+void layer_norm_pattern_fuses() {
+  const std::vector<Input> x = {{"x", {3, 7, 32}}};
+  LayerNormModel m;
+  expect("layer norm 13 (com.inferd)", m.build(), x, 9, 1, "com.inferd.LayerNormalization");
+  m.opset = 17;
+  m.mul_self = true;
+  m.swapped = true;
+  expect("layer norm 17, d·d, swapped", m.build(), x, 9, 1, "LayerNormalization");
+  m.opset = 18;
+  expect("layer norm 18 (axes as input)", m.build(), x, 9, 1, "LayerNormalization");
+  m.affine = false;
+  expect("layer norm without γ, β", m.build(), x, 7, 1, "LayerNormalization");
+  m.affine = true;
+  m.axes = {-2, -1};
+  m.gamma_dims = {7, 32};
+  expect("layer norm over two axes", m.build(), x, 9, 1, "LayerNormalization");
+  m.axes = {2};  // positive: x's declared rank 3 makes it the last axis
+  m.gamma_dims = {32};
+  expect("layer norm, positive axis", m.build(), x, 9, 1, "LayerNormalization");
+  m.axes = {1};  // not the trailing axis: stays
+  m.gamma_dims = {1};
+  expect("mean over a middle axis", m.build(), x, 9, 9);
+}
+
+enum class GeluForm { erf_div, erf_mul_half_first, erf_half_times_a, tanh_pow, tanh_mul };
+
+// x → the decomposed GELU → y, optionally with "erf" (or "th") also a graph output.
+ModelWriter gelu_model(int opset, GeluForm form, bool inner_is_output = false) {
+  ModelWriter w(opset);
+  w.input("x", kFloat, {-1, 10});
+  w.output("y", kFloat, {-1, 10});
+  if (inner_is_output) w.output("inner", kFloat, {-1, 10});
+  w.initializer_f32("half", {}, {0.5f});
+  w.initializer_f32("one", {1}, {1.0f});
+  std::string a;
+  if (form == GeluForm::tanh_pow || form == GeluForm::tanh_mul) {
+    w.initializer_f32("c", {}, {0.044715f});
+    w.initializer_f32("k", {}, {0.7978845608f});
+    if (form == GeluForm::tanh_pow) {
+      w.initializer_f32("three", {}, {3.f});
+      w.node("Pow", {"x", "three"}, {"cube"});
+    } else {
+      w.node("Mul", {"x", "x"}, {"sq"});
+      w.node("Mul", {"x", "sq"}, {"cube"});
+    }
+    w.node("Mul", {"c", "cube"}, {"cc"});
+    w.node("Add", {"x", "cc"}, {"s"});
+    w.node("Mul", {"s", "k"}, {"t"});
+    w.node("Tanh", {"t"}, {"inner"});
+  } else {
+    w.initializer_f32("sqrt2", {}, {1.4142135f});
+    w.initializer_f32("rsqrt2", {}, {0.70710677f});
+    if (form == GeluForm::erf_div) w.node("Div", {"x", "sqrt2"}, {"d"});
+    else w.node("Mul", {"rsqrt2", "x"}, {"d"});
+    w.node("Erf", {"d"}, {"inner"});
+  }
+  w.node("Add", {"one", "inner"}, {"a"});
+  switch (form) {
+    case GeluForm::erf_mul_half_first:  // (x·½)·a
+      w.node("Mul", {"half", "x"}, {"hx"});
+      w.node("Mul", {"hx", "a"}, {"y"});
+      break;
+    case GeluForm::erf_half_times_a:  // x·(a·½)
+      w.node("Mul", {"a", "half"}, {"ha"});
+      w.node("Mul", {"x", "ha"}, {"y"});
+      break;
+    default:  // (x·a)·½
+      w.node("Mul", {"x", "a"}, {"xa"});
+      w.node("Mul", {"xa", "half"}, {"y"});
+  }
+  return w;
+}
+
+void gelu_patterns_fuse() {
+  const std::vector<Input> x = {{"x", {6, 10}}};
+  expect("gelu erf/√2, opset 13", gelu_model(13, GeluForm::erf_div), x, 5, 1, "com.inferd.Gelu");
+  expect("gelu erf·1/√2, (x·½)·a, opset 20", gelu_model(20, GeluForm::erf_mul_half_first), x, 5, 1, "Gelu");
+  expect("gelu erf, x·(a·½)", gelu_model(13, GeluForm::erf_half_times_a), x, 5, 1, "com.inferd.Gelu");
+  expect("gelu tanh, Pow", gelu_model(13, GeluForm::tanh_pow), x, 8, 1, "com.inferd.Gelu");
+  expect("gelu tanh, x·x·x, opset 20", gelu_model(20, GeluForm::tanh_mul), x, 9, 1, "Gelu");
+  expect("gelu with Erf's output read outside", gelu_model(13, GeluForm::erf_div, true), x, 5, 5);
+  {  // A transformer FFN: MatMul → Add → GELU → MatMul → Add becomes two FusedMatMuls.
+    ModelWriter w(14);
+    w.input("x", kFloat, {-1, -1, 16});
+    w.output("y", kFloat, {-1, -1, 8});
+    w.initializer_f32("W1", {16, 32}, random_floats(512, 51));
+    w.initializer_f32("b1", {32}, random_floats(32, 52));
+    w.initializer_f32("W2", {32, 8}, random_floats(256, 53));
+    w.initializer_f32("b2", {8}, random_floats(8, 54));
+    w.initializer_f32("sqrt2", {}, {1.41421356f});
+    w.initializer_f32("one", {}, {1.f});
+    w.initializer_f32("half", {}, {0.5f});
+    w.node("MatMul", {"x", "W1"}, {"h0"});
+    w.node("Add", {"b1", "h0"}, {"h"});
+    w.node("Div", {"h", "sqrt2"}, {"hd"});
+    w.node("Erf", {"hd"}, {"he"});
+    w.node("Add", {"he", "one"}, {"ha"});
+    w.node("Mul", {"h", "ha"}, {"hm"});
+    w.node("Mul", {"hm", "half"}, {"g"});
+    w.node("MatMul", {"g", "W2"}, {"o"});
+    w.node("Add", {"o", "b2"}, {"y"});
+    expect("ffn", w, {{"x", {2, 5, 16}}}, 9, 2, "com.inferd.FusedMatMul com.inferd.FusedMatMul");
+    const auto model = load(w.bytes(), true);
+    const Node& first = model->impl().graph().nodes[0];
+    CHECK(first.attributes.get_string("activation", "") == "Gelu");
+  }
+}
+
+// ---- the internal ops on their own ---------------------------------------------------------------
+
+Attribute attr_int(const std::string& name, int64_t v) {
+  Attribute a;
+  a.name = name;
+  a.type = Attribute::Type::i;
+  a.i = v;
+  return a;
+}
+Attribute attr_float(const std::string& name, float v) {
+  Attribute a;
+  a.name = name;
+  a.type = Attribute::Type::f;
+  a.f = v;
+  return a;
+}
+Attribute attr_string(const std::string& name, const std::string& v) {
+  Attribute a;
+  a.name = name;
+  a.type = Attribute::Type::s;
+  a.s = v;
+  return a;
+}
+
+Node make_node(const std::string& domain, const std::string& op, std::vector<Attribute> attributes = {}) {
+  Node node;
+  node.domain = domain;
+  node.op_type = op;
+  node.name = "n";
+  node.attributes.set_owner(node.label());
+  for (Attribute& a : attributes) node.attributes.add(std::move(a));
+  return node;
+}
+
+Tensor float_tensor(Shape shape, uint32_t seed) {
+  Tensor t = Tensor::allocate(DType::f32, std::move(shape));
+  const std::vector<float> v = random_floats(static_cast<size_t>(t.size()), seed, -2.f, 2.f);
+  std::copy(v.begin(), v.end(), t.data_as<float>());
+  return t;
+}
+
+// Infers the output, then runs the CPU kernel (made with the inputs flagged in `constant` as
+// constants, so that B gets packed) on a pool of `threads`.
+Tensor run_op(const Node& node, int opset, const std::vector<const Tensor*>& inputs, int threads = 1,
+              std::vector<bool> constant = {}) {
+  const OpSchema* schema = SchemaRegistry::instance().find(node.domain, node.op_type, opset);
+  if (!schema) fail(ErrorKind::unsupported, "no schema for ", node.op_type);
+  std::vector<DType> dtypes;
+  std::vector<const Shape*> shapes;
+  std::vector<const Tensor*> values(inputs.size(), nullptr);
+  for (const Tensor* in : inputs) {
+    dtypes.push_back(in ? in->dtype : DType::undefined);
+    shapes.push_back(in ? &in->shape : nullptr);
+  }
+  DType dtype = DType::undefined;
+  Shape shape;
+  Tensor value;
+  ShapeContext ctx(node, opset, dtypes.data(), shapes.data(), values.data(), inputs.size(), &dtype, &shape, &value, 1);
+  schema->infer(ctx);
+  KernelInit init{node, opset, {}};
+  for (size_t i = 0; i < inputs.size(); ++i) init.constant_inputs.push_back(i < constant.size() && constant[i] ? inputs[i] : nullptr);
+  const KernelDef* def = KernelRegistry::instance().find("cpu", node.domain, node.op_type, opset);
+  if (!def) fail(ErrorKind::unsupported, "no kernel for ", node.op_type);
+  std::unique_ptr<Kernel> kernel = def->make(init);
+  Tensor out = Tensor::allocate(dtype, shape);
+  Tensor* outs[1] = {&out};
+  ThreadPool pool(threads);
+  KernelContext kc;
+  kc.inputs = inputs.data();
+  kc.input_count = inputs.size();
+  kc.outputs = outs;
+  kc.output_count = 1;
+  kc.threads = &pool;
+  kernel->run(kc);
+  return out;
+}
+
+double reference_activation(const std::string& act, double x) {
+  if (act == "Relu") return x < 0 ? 0 : x;
+  if (act == "LeakyRelu") return x < 0 ? 0.1 * x : x;
+  if (act == "Sigmoid") return 1 / (1 + std::exp(-x));
+  if (act == "Tanh") return std::tanh(x);
+  if (act == "Gelu") return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+  if (act == "GeluTanh") return 0.5 * x * (1 + std::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+  if (act == "Clip") return std::min(0.5, std::max(-0.5, x));
+  return x;
+}
+
+std::vector<Attribute> activation_attributes(const std::string& act) {
+  if (act == "LeakyRelu") return {attr_string("activation", act), attr_float("activation_alpha", 0.1f)};
+  if (act == "GeluTanh") return {attr_string("activation", "Gelu"), attr_string("activation_approximate", "tanh")};
+  if (act == "Clip")
+    return {attr_string("activation", act), attr_float("activation_alpha", -0.5f), attr_float("activation_beta", 0.5f)};
+  return {attr_string("activation", act)};
+}
+
+void check_close(const char* what, const Tensor& got, const std::vector<double>& want, double tol = 2e-5) {
+  CHECK(static_cast<size_t>(got.size()) == want.size());
+  for (size_t i = 0; i < want.size() && i < static_cast<size_t>(got.size()); ++i)
+    if (!(std::fabs(got.data_as<float>()[i] - want[i]) <= tol * std::max(1.0, std::fabs(want[i])))) {
+      std::fprintf(stderr, "%s: element %zu is %.9g, expected %.9g\n", what, i, got.data_as<float>()[i], want[i]);
+      ++inferd::test::failure_count();
+      return;
+    }
+}
+
+void fused_gemm_matches_reference() {
+  const char* activations[] = {"", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Gelu", "GeluTanh", "Clip"};
+  const std::vector<Shape> c_shapes = {{}, {1}, {23}, {37, 1}, {1, 23}, {37, 23}};
+  const int64_t M = 37, N = 23, K = 19;
+  int variant = 0;
+  for (const char* act : activations)
+    for (const Shape& c_shape : c_shapes) {
+      ++variant;
+      const bool trans_a = variant % 2, trans_b = variant % 3 == 0, with_c = variant % 7 != 0;
+      const float alpha = 0.75f, beta = variant % 5 == 0 ? 0.f : 1.25f;
+      std::vector<Attribute> attrs = activation_attributes(act);
+      attrs.push_back(attr_int("transA", trans_a));
+      attrs.push_back(attr_int("transB", trans_b));
+      attrs.push_back(attr_float("alpha", alpha));
+      attrs.push_back(attr_float("beta", beta));
+      const Node node = make_node("com.inferd", "FusedGemm", attrs);
+      const Tensor a = float_tensor(trans_a ? Shape{K, M} : Shape{M, K}, 1), b = float_tensor(trans_b ? Shape{N, K} : Shape{K, N}, 2);
+      const Tensor c = float_tensor(c_shape, 3);
+      std::vector<double> want(static_cast<size_t>(M * N));
+      const int64_t c_rows = c_shape.size() == 2 ? c_shape[0] : 1, c_cols = c_shape.empty() ? 1 : c_shape.back();
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) {
+          double sum = 0;
+          for (int64_t k = 0; k < K; ++k)
+            sum += double(a.data_as<float>()[trans_a ? k * M + i : i * K + k]) * b.data_as<float>()[trans_b ? j * K + k : k * N + j];
+          double v = alpha * sum;
+          if (with_c && beta != 0)
+            v += beta * c.data_as<float>()[(c_rows == 1 ? 0 : i * c_cols) + (c_cols == 1 ? 0 : j)];
+          want[static_cast<size_t>(i * N + j)] = reference_activation(act, v);
+        }
+      for (int threads : {1, 3})
+        for (bool packed : {false, true}) {
+          const std::vector<const Tensor*> inputs = with_c ? std::vector<const Tensor*>{&a, &b, &c}
+                                                           : std::vector<const Tensor*>{&a, &b};
+          const Tensor y = run_op(node, 13, inputs, threads, {false, packed, false});
+          check_close((std::string("FusedGemm ") + act).c_str(), y, want);
+        }
+    }
+}
+
+void fused_matmul_matches_reference() {
+  for (const char* act : {"", "Relu", "Gelu"})
+    for (const Shape& a_shape : std::vector<Shape>{{40}, {3, 40}, {2, 70, 40}, {2, 1, 3, 40}}) {
+      const int64_t K = 40, N = 33, rows = shape_size(a_shape) / K;
+      const Tensor a = float_tensor(a_shape, 5), b = float_tensor({K, N}, 6), bias = float_tensor({N}, 7);
+      std::vector<double> want(static_cast<size_t>(rows * N));
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < N; ++j) {
+          double sum = bias.data_as<float>()[j];
+          for (int64_t k = 0; k < K; ++k) sum += double(a.data_as<float>()[i * K + k]) * b.data_as<float>()[k * N + j];
+          want[static_cast<size_t>(i * N + j)] = reference_activation(act, sum);
+        }
+      const Node node = make_node("com.inferd", "FusedMatMul", activation_attributes(act));
+      for (int threads : {1, 2}) {
+        const Tensor y = run_op(node, 11, {&a, &b, &bias}, threads, {false, true, true});
+        Shape expected_shape = a_shape;
+        expected_shape.back() = N;
+        CHECK(y.shape == expected_shape);
+        check_close((std::string("FusedMatMul ") + act).c_str(), y, want);
+      }
+    }
+}
+
+void internal_ops_check_their_inputs() {
+  const Tensor a = float_tensor({4, 8}, 1), b = float_tensor({8, 5}, 2), b3 = float_tensor({2, 8, 5}, 3);
+  const Tensor bad_bias = float_tensor({4}, 4), bias2d = float_tensor({1, 5}, 5);
+  CHECK_THROWS(run_op(make_node("com.inferd", "FusedMatMul", {attr_string("activation", "Swish")}), 13, {&a, &b}),
+               ErrorKind::invalid_model,
+               "FusedMatMul node 'n': attribute 'activation' is \"Swish\"; expected \"\" (none), Relu");
+  CHECK_THROWS(run_op(make_node("com.inferd", "FusedGemm",
+                                {attr_string("activation", "Gelu"), attr_string("activation_approximate", "erf")}),
+                      13, {&a, &b}),
+               ErrorKind::invalid_model, "attribute 'activation_approximate' must be \"none\" or \"tanh\"");
+  CHECK_THROWS(run_op(make_node("com.inferd", "FusedMatMul"), 13, {&a, &b3}), ErrorKind::invalid_model,
+               "FusedMatMul node 'n': input B must be 2-D, got shape [2, 8, 5]");
+  CHECK_THROWS(run_op(make_node("com.inferd", "FusedMatMul"), 13, {&a, &b, &bad_bias}), ErrorKind::invalid_model,
+               "input bias of shape [4] must be [5] (B's columns) or [1]");
+  CHECK_THROWS(run_op(make_node("com.inferd", "FusedMatMul"), 13, {&a, &b, &bias2d}), ErrorKind::invalid_model,
+               "input bias of shape [1, 5]");
+  CHECK_THROWS(run_op(make_node("com.inferd", "FusedGemm"), 13, {&a, &a}), ErrorKind::invalid_model,
+               "FusedGemm node 'n': op(A) is 4x8 but op(B) is 4x8");
+  Tensor a64 = Tensor::allocate(DType::f64, {4, 8}), b64 = Tensor::allocate(DType::f64, {8, 5});
+  CHECK_THROWS(run_op(make_node("com.inferd", "FusedGemm"), 13, {&a64, &b64}), ErrorKind::unsupported,
+               "input 0 has type double; supported: float");
+}
+
+// com.inferd Gelu and LayerNormalization are the ai.onnx ops for older opsets.
+void onnx_ops_are_available_to_older_opsets() {
+  const Tensor x = float_tensor({3, 16}, 9), scale = float_tensor({16}, 10), bias = float_tensor({16}, 11);
+  for (const char* approximate : {"none", "tanh"}) {
+    const Tensor mine = run_op(make_node("com.inferd", "Gelu", {attr_string("approximate", approximate)}), 9, {&x});
+    const Tensor onnx = run_op(make_node("", "Gelu", {attr_string("approximate", approximate)}), 20, {&x});
+    CHECK(std::memcmp(mine.data, onnx.data, mine.nbytes()) == 0);
+  }
+  const std::vector<Attribute> ln = {attr_int("axis", -1), attr_float("epsilon", 1e-3f)};
+  const Tensor mine = run_op(make_node("com.inferd", "LayerNormalization", ln), 11, {&x, &scale, &bias});
+  const Tensor onnx = run_op(make_node("", "LayerNormalization", ln), 17, {&x, &scale, &bias});
+  CHECK(std::memcmp(mine.data, onnx.data, mine.nbytes()) == 0);
+  CHECK(!SchemaRegistry::instance().find("", "Gelu", 19));
+}
+
+void dropout_is_the_identity_at_inference() {
+  const Tensor x = float_tensor({2, 9}, 12);
+  for (int opset : {6, 7, 10, 12, 13, 22}) {
+    const Tensor y = run_op(make_node("", "Dropout", {attr_float("ratio", 0.4f)}), opset, {&x});
+    CHECK(std::memcmp(y.data, x.data, x.nbytes()) == 0);
+  }
+  Tensor ratio = Tensor::allocate(DType::f32, {});
+  *ratio.data_as<float>() = 0.0f;
+  Tensor training = Tensor::allocate(DType::boolean, {});
+  *training.data_as<bool>() = true;
+  // Training with ratio 0 keeps everything, so it is computable.
+  const Tensor y = run_op(make_node("", "Dropout"), 13, {&x, &ratio, &training});
+  CHECK(std::memcmp(y.data, x.data, x.nbytes()) == 0);
+  *ratio.data_as<float>() = 0.1f;
+  CHECK_THROWS(run_op(make_node("", "Dropout"), 13, {&x, &ratio, &training}), ErrorKind::unsupported,
+               "Dropout node 'n': training mode (random masks, ratio 0.1) is not supported");
+  const Tensor bad_ratio = float_tensor({2}, 1);
+  CHECK_THROWS(run_op(make_node("", "Dropout"), 13, {&x, &bad_ratio}), ErrorKind::invalid_model,
+               "input 'ratio' must be a scalar, got shape [2]");
+  CHECK_THROWS(run_op(make_node("", "Dropout", {attr_float("ratio", 1.5f)}), 9, {&x}), ErrorKind::invalid_model,
+               "attribute 'ratio' must be in [0, 1), got 1.5");
+}
+
+}  // namespace
+
+int main() {
+  identity_and_dropout_are_removed();
+  conv_batch_norm_folds();
+  bias_and_activation_fuse_into_products();
+  layer_norm_pattern_fuses();
+  gelu_patterns_fuse();
+  fused_gemm_matches_reference();
+  fused_matmul_matches_reference();
+  internal_ops_check_their_inputs();
+  onnx_ops_are_available_to_older_opsets();
+  dropout_is_the_identity_at_inference();
+  return inferd::test::failures();
+}

@@ -49,3 +49,47 @@ export async function assertMatchesReference(model: Uint8Array, feeds: Record<st
   for (const name of Object.keys(reference)) assertClose(ours[name] as Tensor, reference[name] as Tensor, tolerance, `output '${name}'`);
   return ours;
 }
+
+// The differential tests' bound for real models: |inferd − onnxruntime| ≤ 1e-4 + 1e-3·|onnxruntime|.
+const ELEMENT_ABSOLUTE = 1e-4;
+const ELEMENT_RELATIVE = 1e-3;
+
+// Checks every element, and on failure names the worst one: its index, both values, the bound.
+export function assertElementwiseClose(actual: Tensor, expected: Tensor, what: string): void {
+  assert.equal(actual.dtype, expected.dtype, `${what}: dtype`);
+  assert.deepEqual([...actual.dims], [...expected.dims], `${what}: dims`);
+  assert.equal(actual.data.length, expected.data.length, `${what}: element count`);
+  let worst = -1;
+  let worstExcess = 0;
+  let failures = 0;
+  for (let i = 0; i < expected.data.length; ++i) {
+    const got = Number(actual.data[i]);
+    const want = Number(expected.data[i]);
+    const bound = ELEMENT_ABSOLUTE + ELEMENT_RELATIVE * Math.abs(want);
+    const error = Math.abs(got - want);
+    const excess = Number.isNaN(error) ? (Number.isNaN(got) && Number.isNaN(want) ? 0 : Infinity) : error / bound;
+    if (excess > 1) ++failures;
+    if (excess > worstExcess || worst < 0) {
+      worst = i;
+      worstExcess = excess;
+    }
+  }
+  if (failures === 0) return;
+  const got = Number(actual.data[worst]);
+  const want = Number(expected.data[worst]);
+  assert.fail(
+    `${what}: ${failures} of ${expected.data.length} elements outside 1e-4 + 1e-3·|expected|; worst at ` +
+      `[${unravel(worst, expected.dims).join(', ')}] (flat ${worst}): inferd ${got}, onnxruntime ${want}, ` +
+      `|error| ${Math.abs(got - want)} > bound ${ELEMENT_ABSOLUTE + ELEMENT_RELATIVE * Math.abs(want)}`,
+  );
+}
+
+function unravel(flat: number, dims: readonly number[]): number[] {
+  const index = new Array<number>(dims.length).fill(0);
+  for (let axis = dims.length - 1; axis >= 0; --axis) {
+    const size = dims[axis] as number;
+    index[axis] = flat % size;
+    flat = Math.floor(flat / size);
+  }
+  return index;
+}

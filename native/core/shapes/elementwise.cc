@@ -9,11 +9,10 @@
 
 #include "core/op_schema.h"
 #include "core/shape_util.h"
+#include "core/shapes/broadcast_rules.h"
 
 namespace inferd {
 
-// The numpy broadcast of the shapes of inputs [first, first + count); fails naming them when they do
-// not broadcast, and as unsupported when the result's rank exceeds kMaxRank.
 Shape broadcast_input_shapes(const ShapeContext& ctx, size_t first, size_t count) {
   Shape out = ctx.shape(first);
   bool ok = true;

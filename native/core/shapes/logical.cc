@@ -6,12 +6,9 @@
 
 #include "core/op_schema.h"
 #include "core/shape_util.h"
+#include "core/shapes/broadcast_rules.h"
 
 namespace inferd {
-
-// Shared with the arithmetic ops (defined in shapes/elementwise.cc).
-Shape broadcast_input_shapes(const ShapeContext& ctx, size_t first, size_t count);
-void check_legacy_broadcast(const ShapeContext& ctx);
 
 namespace {
 

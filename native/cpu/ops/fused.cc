@@ -26,7 +26,8 @@ namespace {
 
 using namespace cpu;
 
-// ---- activations (the same functions as the activation kernels compute) ---------------------------
+// ---- activations -------------------------------------------------------------------------------------
+// The functions activation.cc's kernels compute (its functors are private to that file), on float.
 
 struct act_none {
   float operator()(float x) const { return x; }
@@ -159,8 +160,9 @@ template <class Act> void compute(const Product& p, const Act& act, ThreadPool& 
   pool.parallel_for(p.M, grain, [&](int64_t r0, int64_t r1) { finish_rows(p, r0, r1, act); });
 }
 
-// B constant for the model's life, packed once at load into the panels sgemm reads (as the Gemm and
-// MatMul kernels do); null when B is computed at run time or is not a float matrix.
+// B constant for the model's life, packed once at load into the panels sgemm reads; null when B is
+// computed at run time or is not a float matrix. The same as gemm.cc's pack_constant_b, which is
+// private to that file: to be replaced by it once a shared header exposes it.
 std::unique_ptr<PackedB> pack_constant_b(const KernelInit& init, bool trans_b) {
   const Tensor* b = init.constant_input(1);
   if (!b || b->dtype != DType::f32 || b->rank() != 2) return nullptr;

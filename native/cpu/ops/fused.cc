@@ -19,6 +19,7 @@
 #include "core/thread_pool.h"
 #include "cpu/kernels/broadcast.h"
 #include "cpu/kernels/elementwise_math.h"
+#include "cpu/kernels/packed_weights.h"
 #include "cpu/kernels/sgemm.h"
 
 namespace inferd {
@@ -158,16 +159,6 @@ template <class Act> void compute(const Product& p, const Act& act, ThreadPool& 
     if (!p.addend.data) return;
   const int64_t grain = std::max<int64_t>(1, kParallelGrain / p.N);
   pool.parallel_for(p.M, grain, [&](int64_t r0, int64_t r1) { finish_rows(p, r0, r1, act); });
-}
-
-// B constant for the model's life, packed once at load into the panels sgemm reads; null when B is
-// computed at run time or is not a float matrix. The same as gemm.cc's pack_constant_b, which is
-// private to that file: to be replaced by it once a shared header exposes it.
-std::unique_ptr<PackedB> pack_constant_b(const KernelInit& init, bool trans_b) {
-  const Tensor* b = init.constant_input(1);
-  if (!b || b->dtype != DType::f32 || b->rank() != 2) return nullptr;
-  const int64_t K = trans_b ? b->shape[1] : b->shape[0], N = trans_b ? b->shape[0] : b->shape[1];
-  return std::make_unique<PackedB>(trans_b, K, N, b->data_as<float>(), b->shape[1]);
 }
 
 class FusedProductKernel final : public Kernel {

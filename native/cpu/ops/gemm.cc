@@ -6,6 +6,7 @@
 #include "core/kernel_registry.h"
 #include "core/shape_util.h"
 #include "core/thread_pool.h"
+#include "cpu/kernels/packed_weights.h"
 #include "cpu/kernels/sgemm.h"
 
 namespace inferd {
@@ -43,16 +44,6 @@ template <typename T> void broadcast_c(const Tensor& c, int64_t M, int64_t N, T*
     if (cols == 1) std::fill(out, out + N, in[0]);
     else std::copy(in, in + N, out);
   }
-}
-
-// A float B that is constant for the model's life (a weight) is packed once, when the model loads,
-// into the panels sgemm reads: products of a few rows (small batches) otherwise spend most of their
-// time re-packing it. Null when B is computed at run time or is not a float matrix.
-std::unique_ptr<PackedB> pack_constant_b(const KernelInit& init, bool trans_b) {
-  const Tensor* b = init.constant_input(1);
-  if (!b || b->dtype != DType::f32 || b->rank() != 2) return nullptr;
-  const int64_t K = trans_b ? b->shape[1] : b->shape[0], N = trans_b ? b->shape[0] : b->shape[1];
-  return std::make_unique<PackedB>(trans_b, K, N, b->data_as<float>(), b->shape[1]);
 }
 
 class GemmKernel final : public Kernel {

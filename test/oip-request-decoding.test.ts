@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { bfloat16Bits, bfloat16Value, float16Bits, float16Value } from '../src/http/half-float.js';
 import { HttpError } from '../src/http/http-error.js';
 import { type DecodedRequest, decodeInferRequest } from '../src/http/oip-request.js';
-import { randomFloats } from './helpers/random.js';
+import { randomFloats, seededRandom } from './helpers/random.js';
 
 // A JSON-only request body.
 function json(request: unknown): Buffer {
@@ -312,6 +312,10 @@ describe('OIP request decoding: mistakes → 400 naming the input, the field and
     assertBadRequest(() => decodeInferRequest(json({ inputs: [input('image', 'FP32', [1, 784], data)] }), undefined),
       "input 'image': shape [1, 784] has 784 elements, data has 783");
     assertBadRequest(() => decodeData('BOOL', [3], '[true, false]'), "input 'x': shape [3] has 3 elements, data has 2");
+    assertBadRequest(() => decodeData('FP32', [2, 2], '[1, 2, 3, 4, 5]'), "input 'x': shape [2, 2] has 4 elements, data has 5");
+    assertBadRequest(() => decodeData('FP64', [2], '[0.12345678901234567, 1, 2]'), "input 'x': shape [2] has 2 elements, data has 3");
+    // Checked before anything is allocated for the shape.
+    assertBadRequest(() => decodeData('FP32', [1000000, 1000000], '[1, 2, 3]'), "input 'x': shape [1000000, 1000000] has 1000000000000 elements, data has 3");
   });
 
   it('an unknown or unsupported datatype', () => {
@@ -369,6 +373,28 @@ describe('OIP request decoding: mistakes → 400 naming the input, the field and
 });
 
 describe('OIP request decoding: the JSON parser agrees with JSON.parse', () => {
+  it('data that starts like numbers but is not all numbers is read as JSON.parse reads it', () => {
+    assert.deepEqual(decodeData('BOOL', [3], '[1, true, 0]'), new Uint8Array([1, 1, 0]));
+    assertBadRequest(() => decodeData('FP32', [2], '[1, true]'), "input 'x': element 1 is true, not a number");
+    assertBadRequest(() => decodeData('FP32', [2], '[1, "a]b"]'), "input 'x': element 1 is 'a]b', not a number");
+    assertBadRequest(() => decodeData('FP32', [2, 1], '[[1], [true]]'), "input 'x': element 1 is true, not a number");
+  });
+
+  it('a bracket inside a string in the data does not end the numbers early', () => {
+    // Read up to the first ']' as numbers, the rest would start with a key '],'.
+    const text = '{"inputs":[{"name":"x","shape":[2],"datatype":"FP32","data":[1,"],"],":5,":5,"k":"v"}]}';
+    assert.ok(JSON.parse(text));
+    assertBadRequest(() => decodeText(text), "input 'x': element 1 is '],', not a number");
+  });
+
+  it('malformed JSON in the numbers is reported as such, before any other mistake', () => {
+    assertBadRequest(() => decodeText('{"inputs":[{"name":"x","shape":[2],"datatype":"FP99","data":[1,,2]}]}'), /^request body is not valid JSON: /);
+    assertBadRequest(() => decodeText('{"inputs":[{"name":"x","shape":[2],"datatype":"INT8","data":[1000,1.]}]}'), /^request body is not valid JSON: /);
+    assertBadRequest(() => decodeText('{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[- 1]}]}'), /^request body is not valid JSON: /);
+    assertBadRequest(() => decodeText('{"inputs":[{"name":"x","shape":[2],"datatype":"FP32","data":[1 2]}]}'), /^request body is not valid JSON: /);
+    assertBadRequest(() => decodeText('{"inputs":[{"name":"x","shape":[2],"datatype":"FP64","data":[0.12345678901234567,1e]}]}'), /^request body is not valid JSON: /);
+  });
+
   it('on strings, escapes, keys, literals and whitespace', () => {
     const parameters = '{"s": "a\\"b\\\\c\\/d\\b\\f\\n\\r\\t", "u": "\\u00e9\\ud83d\\ude00\\ud800", "utf8": "héllo 😀", "e": "", ' +
       '"__proto__": {"x": 1}, "dup": 1, "dup": 2, "n": [1, -0, 2.5e-3, 1E+2, {"deep": [true, false, null]}], "o": {}, "a": []}';
@@ -435,6 +461,26 @@ describe('OIP request decoding: numbers are exact', () => {
     const tokens = [...values.map(String), '5e-324', '2.2250738585072014e-308', '1.7976931348623157e308', '0.1', '-0',
       '123456789012345678901234567890', '9007199254740993', '1.000000000000000111'];
     assert.deepEqual(decodeTokens('FP64', tokens), new Float64Array(tokens.map(Number)));
+  });
+
+  it('every length of integer and fraction part, read four digits at a time or one', () => {
+    const next = seededRandom(17);
+    const digits = (count: number, leadingNonZero: boolean) =>
+      Array.from({ length: count }, (_, k) => String(k === 0 && leadingNonZero ? 1 + Math.floor(next() * 9) : Math.floor(next() * 10))).join('');
+    const tokens: string[] = [];
+    const integers: string[] = [];
+    for (let whole = 1; whole <= 20; whole++) {
+      integers.push(digits(Math.min(whole, 18), true));
+      for (let fraction = 0; fraction <= 20; fraction++) {
+        tokens.push(`${digits(whole, true)}${fraction > 0 ? `.${digits(fraction, false)}` : ''}`);
+        tokens.push(`-0.${'0'.repeat(whole % 5)}${digits(fraction + 1, true)}`);
+      }
+    }
+    assert.deepEqual(decodeTokens('FP32', tokens), expectFloat32(tokens));
+    assert.deepEqual(decodeTokens('FP64', tokens), new Float64Array(tokens.map(Number)));
+    assert.deepEqual(decodeTokens('INT64', integers), new BigInt64Array(integers.map(BigInt)));
+    // Nothing after the last digit but the closing bracket.
+    for (const token of ['1234', '12345678', '0.1234', '0.12345678']) assert.deepEqual(decodeTokens('FP64', [token]), new Float64Array([Number(token)]));
   });
 
   it('INT32 and INT64: random integers', () => {

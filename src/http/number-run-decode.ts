@@ -7,10 +7,14 @@
 // Why the shortcuts are exact: a token is read as ±mantissa × 10^exponent, its significant digits in
 // `mantissa`. With at most 15 digits the mantissa is an exact double, and so is 10^k for k ≤ 22; one
 // IEEE multiply or divide then rounds once, correctly (Clinger's fast path), which is what Number()
-// gives. FP32 needs less: the float32 nearest to the correctly rounded double. With up to 19 digits
-// (float32 values printed as doubles have up to 17) the computed value is within 2^-49 of the true
+// gives. FP32 needs less: the float32 nearest to the correctly rounded double. With up to 18 digits
+// (float32 values printed as doubles have up to 17) the computed value is within 2^-50 of the true
 // one; if every double within 2^-48 of it rounds to the same float32, that float32 is the answer.
-// Only a value within a hair of a float32 rounding boundary falls back to Number().
+// Only a value within a hair of a float32 rounding boundary falls back to Number(). Tokens longer
+// than that (FP64 values printed in full, say) send the rest of the run to JSON.parse.
+//
+// INT64 elements are written as two 32-bit halves, little-endian: like the binary tensor data
+// extension (see oip-response.ts), this assumes a little-endian platform.
 import type { TypedArray } from '../engine/dtypes.js';
 import type { OipDatatype } from './oip-datatypes.js';
 import { INTEGER_RANGES, checkedBigInt, elementError, isBigIntDatatype, numberElement } from './oip-elements.js';
@@ -63,6 +67,34 @@ function notNumbers(): never {
   throw new NotNumberText();
 }
 
+// The digits readDigits has read, as a double: exact up to 15 digits (2^53 > 10^15), and within a
+// few roundings of the true value up to 18. Module state, so that readDigits can also return where
+// it stopped without allocating.
+let mantissa = 0;
+
+// Reads the digits from `pos` on into `mantissa` (appending to it) and returns the position of the
+// first non-digit. Four digits at a time where it can: one 32-bit load, a check that all four bytes
+// are '0'-'9', and two multiply-adds to combine them (SWAR: SIMD within a register), instead of
+// four byte loads, eight comparisons and four dependent multiply-adds.
+function readDigits(bytes: Uint8Array, view: DataView, pos: number, end: number): number {
+  let m = mantissa;
+  while (pos + 4 <= end) {
+    const word = view.getInt32(pos, true);  // bytes pos..pos+3; the first digit in the low byte
+    if ((word & 0xf0f0f0f0) !== 0x30303030 || (((word + 0x06060606) | 0) & 0xf0f0f0f0) !== 0x30303030) break;
+    const digitsBytes = word - 0x30303030;                                  // [d0, d1, d2, d3]
+    const pairs = (digitsBytes * 10 + (digitsBytes >>> 8)) & 0x00ff00ff;   // [10·d0 + d1, 10·d2 + d3]
+    m = m * 10000 + ((pairs * 100 + (pairs >>> 16)) & 0x3fff);
+    pos += 4;
+  }
+  let c = bytes[pos] as number;
+  while (c >= ZERO && c <= NINE) {
+    m = m * 10 + (c - ZERO);
+    c = bytes[++pos] as number;
+  }
+  mantissa = m;
+  return pos;
+}
+
 // Writes the run's elements to out[offset...] and returns how many there are. It stops at limit + 1
 // (returning that), so that text with more numbers than the shape wants never writes past `out`.
 // `subject` names the input in messages.
@@ -84,6 +116,7 @@ function walkRun(run: NumberRun, store: Store, datatype: OipDatatype, out: Typed
   const bytes = run.bytes;
   const range = INTEGER_RANGES[datatype as keyof typeof INTEGER_RANGES] ?? [0, 0];
   const words = store === Store.Int64 ? new Uint32Array(out.buffer, out.byteOffset, out.length * 2) : undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // run.bytes[run.end - 1] is the run's ']', and no token or separator reads past a ']'.
   let pos = run.start + 1;
   let c = bytes[pos] as number;
@@ -95,19 +128,18 @@ function walkRun(run: NumberRun, store: Store, datatype: OipDatatype, out: Typed
     const tokenStart = pos;
     const negative = c === MINUS;
     if (negative) c = bytes[++pos] as number;
-    let mantissa = 0;
-    let digits = 0;  // significant digits in mantissa (leading zeros do not count)
+    let digits = 0;  // significant digits (leading zeros do not count)
     let exponent = 0;
     let integral = true;
+    mantissa = 0;
     if (c === ZERO) {
       c = bytes[++pos] as number;
       if (isDigit(c)) notNumbers();
     } else if (c > ZERO && c <= NINE) {
-      do {
-        mantissa = mantissa * 10 + (c - ZERO);
-        digits++;
-        c = bytes[++pos] as number;
-      } while (isDigit(c));
+      const start = pos;
+      pos = readDigits(bytes, view, pos, run.end);
+      digits = pos - start;
+      c = bytes[pos] as number;
     } else {
       notNumbers();
     }
@@ -115,14 +147,16 @@ function walkRun(run: NumberRun, store: Store, datatype: OipDatatype, out: Typed
       integral = false;
       c = bytes[++pos] as number;
       if (!isDigit(c)) notNumbers();
-      do {
-        if (digits > 0 || c !== ZERO) {
-          mantissa = mantissa * 10 + (c - ZERO);
-          digits++;
-        }
-        exponent--;
-        c = bytes[++pos] as number;
-      } while (isDigit(c));
+      if (digits === 0) {
+        const start = pos;
+        while (c === ZERO) c = bytes[++pos] as number;
+        exponent -= pos - start;
+      }
+      const start = pos;
+      pos = readDigits(bytes, view, pos, run.end);
+      digits += pos - start;
+      exponent -= pos - start;
+      c = bytes[pos] as number;
     }
     if (c === 0x65 || c === 0x45) {
       integral = false;
@@ -154,7 +188,7 @@ function walkRun(run: NumberRun, store: Store, datatype: OipDatatype, out: Typed
         let value: number;
         if (exact) {
           value = Math.fround(negative ? -magnitude : magnitude);
-        } else if (digits > 19 || exponent < -44 || exponent > 44) {
+        } else if (digits > 18 || exponent < -44 || exponent > 44) {
           // Numbers written with more digits than float32 values need: likely all of them are.
           return count + storeRestParsed(bytes, tokenStart, run.end, store, datatype, out, index, limit - count, subject);
         } else {
@@ -230,8 +264,9 @@ function walkRun(run: NumberRun, store: Store, datatype: OipDatatype, out: Typed
   }
 }
 
-// The float32 nearest to the decimal mantissa × 10^exponent (mantissa of at most 19 digits,
-// |exponent| ≤ 44), when the approximation below settles it; NaN when Number() must decide.
+// The float32 nearest to the decimal mantissa × 10^exponent (mantissa of at most 18 digits, within
+// two roundings; |exponent| ≤ 44), when the approximation below settles it (at most two more
+// roundings); NaN when Number() must decide.
 function nearestFloat32(mantissa: number, exponent: number): number {
   let approximation: number;
   if (exponent < -22) approximation = mantissa / 1e22 / (POWERS_OF_TEN[-22 - exponent] as number);

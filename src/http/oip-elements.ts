@@ -59,10 +59,10 @@ export function numberElement(value: unknown, datatype: NumberDatatype, index: n
   if (typeof value !== 'number') throw elementError(subject, index, shown ?? showJsonValue(value), 'not a number');
   const range = INTEGER_RANGES[datatype];
   if (range !== undefined) {
-    if (!Number.isInteger(value)) throw elementError(subject, index, shown ?? String(value), `not an integer (${datatype})`);
-    if (value < range[0] || value > range[1]) {
+    if (!(value >= range[0] && value <= range[1])) {
       throw elementError(subject, index, shown ?? String(value), `outside ${datatype}'s range [${range[0]}, ${range[1]}]`);
     }
+    if (!Number.isInteger(value)) throw elementError(subject, index, shown ?? String(value), `not an integer (${datatype})`);
     return value;
   }
   let stored: number;

@@ -45,9 +45,9 @@ type JsonObject = Record<string, unknown>;
 // of the body, the rest being binary tensor data; undefined when absent (the whole body is JSON).
 export function decodeInferRequest(body: Buffer, headerLength: number | undefined): DecodedRequest {
   const jsonLength = checkHeaderLength(body, headerLength);
-  const hasBinary = headerLength !== undefined;
+  const hasHeaderLength = headerLength !== undefined;
   try {
-    return decodeRequest(parseRequestJson(body, jsonLength), body, jsonLength, hasBinary);
+    return decodeRequest(parseRequestJson(body, jsonLength), body, jsonLength, hasHeaderLength);
   } catch (error) {
     if (!(error instanceof NotNumberText || error instanceof HttpError)) throw error;
     // The fast parser reads the numbers of `data` only now, and may only now find the body is not
@@ -56,7 +56,7 @@ export function decodeInferRequest(body: Buffer, headerLength: number | undefine
     const request = parseWithJsonParse(body, jsonLength);
     if (error instanceof HttpError) throw error;
     // Data that is JSON but not all numbers ([1, true] for BOOL): decode it from JSON.parse's arrays.
-    return decodeRequest(request, body, jsonLength, hasBinary);
+    return decodeRequest(request, body, jsonLength, hasHeaderLength);
   }
 }
 

@@ -204,10 +204,16 @@ class Parser {
     }
   }
 
-  // The text up to the first ']', for number-run-decode.ts to read (and check).
+  // The text up to the first ']', for number-run-decode.ts to read (and check). With no string in
+  // it, that ']' closes this array or one nested in it; in the second case the run is rejected later
+  // and, before that, the parse of what follows fails. A string is left to the plain array parser:
+  // its ']' would end the run inside the string (the parse after it would fail too, as its quotes
+  // pair up the wrong way, but that is subtler than this check).
   private numberRun(start: number): NumberRun | undefined {
     const close = this.text.indexOf(CLOSE_BRACKET, this.pos);
     if (close < 0) return undefined;
+    const quote = this.text.indexOf(QUOTE, this.pos);
+    if (quote >= 0 && quote < close) return undefined;
     this.pos = close + 1;
     return new NumberRun(this.bytes, start, close + 1);
   }

@@ -35,10 +35,8 @@ export function inferRoutes(state: ServerState): FastifyPluginAsync {
         }
         const decoded = decodeInferRequest(body, headerLength);
         const feeds: Record<string, Tensor | RawTensor> = {};
+        // (The decoder has already refused an input given twice.)
         for (const input of decoded.inputs) {
-          if (feeds[input.name] !== undefined) {
-            throw badRequest(`input '${input.name}' is given twice`);
-          }
           feeds[input.name] = input.raw
             ? { dtype: input.dtype, dims: input.shape, bytes: input.data as Uint8Array }
             : { dtype: input.dtype, dims: input.shape, data: input.data };

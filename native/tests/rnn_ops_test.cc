@@ -15,8 +15,15 @@
 #include "core/op_schema.h"
 #include "core/thread_pool.h"
 #include "support/check.h"
+#include "support/op_harness.h"
 
 using namespace inferd;
+
+using inferd::test::attr_int;
+using inferd::test::attr_float;
+using inferd::test::attr_string;
+using inferd::test::attr_floats;
+using inferd::test::make_node;
 
 namespace {
 
@@ -34,49 +41,12 @@ std::vector<float> random_floats(size_t n, float lo, float hi) {
 
 // ---- Nodes, tensors, running an op ---------------------------------------------------------------
 
-Attribute attr_int(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::i;
-  a.i = v;
-  return a;
-}
-Attribute attr_float(const std::string& name, float v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::f;
-  a.f = v;
-  return a;
-}
-Attribute attr_floats(const std::string& name, std::vector<float> v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::floats;
-  a.floats = std::move(v);
-  return a;
-}
-Attribute attr_string(const std::string& name, const std::string& v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::s;
-  a.s = v;
-  return a;
-}
 Attribute attr_strings(const std::string& name, std::vector<std::string> v) {
   Attribute a;
   a.name = name;
   a.type = Attribute::Type::strings;
   a.strings = std::move(v);
   return a;
-}
-
-Node make_node(const std::string& op, std::vector<Attribute> attributes = {}) {
-  Node node;
-  node.op_type = op;
-  node.name = "n";
-  node.attributes.set_owner(node.label());
-  for (Attribute& a : attributes) node.attributes.add(std::move(a));
-  return node;
 }
 
 template <typename T> Tensor tensor(Shape shape, const std::vector<T>& values) {

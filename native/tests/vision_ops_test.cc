@@ -25,53 +25,19 @@
 #include "core/thread_pool.h"
 #include "cpu/kernels/im2col.h"
 #include "support/check.h"
+#include "support/op_harness.h"
 
 using namespace inferd;
+
+using inferd::test::attr_int;
+using inferd::test::attr_float;
+using inferd::test::attr_ints;
+using inferd::test::attr_string;
+using inferd::test::make_node;
 
 namespace {
 
 // ---- Building nodes and tensors ------------------------------------------------------------------
-
-Attribute attr_int(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::i;
-  a.i = v;
-  return a;
-}
-
-Attribute attr_float(const std::string& name, float v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::f;
-  a.f = v;
-  return a;
-}
-
-Attribute attr_ints(const std::string& name, std::vector<int64_t> v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::ints;
-  a.ints = std::move(v);
-  return a;
-}
-
-Attribute attr_string(const std::string& name, const std::string& v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::s;
-  a.s = v;
-  return a;
-}
-
-Node make_node(const std::string& op, std::vector<Attribute> attributes = {}) {
-  Node node;
-  node.op_type = op;
-  node.name = "n";
-  node.attributes.set_owner(node.label());
-  for (Attribute& a : attributes) node.attributes.add(std::move(a));
-  return node;
-}
 
 template <typename T> Tensor tensor(Shape shape, const std::vector<T>& values) {
   Tensor t = Tensor::allocate(dtype_of<T>, std::move(shape));

@@ -98,4 +98,26 @@ uint16_t float_to_bf16(float f) {
   return static_cast<uint16_t>(x >> 16);
 }
 
+uint64_t element_bits(DType t, double value) {
+  uint64_t bits = 0;
+  auto put = [&](auto v) { std::memcpy(&bits, &v, sizeof v); };
+  switch (t) {
+    case DType::f32: put(static_cast<float>(value)); break;
+    case DType::f64: put(value); break;
+    case DType::f16: put(float_to_half(static_cast<float>(value))); break;
+    case DType::bf16: put(float_to_bf16(static_cast<float>(value))); break;
+    case DType::i8: put(static_cast<int8_t>(value)); break;
+    case DType::i16: put(static_cast<int16_t>(value)); break;
+    case DType::i32: put(static_cast<int32_t>(value)); break;
+    case DType::i64: put(static_cast<int64_t>(value)); break;
+    case DType::u8: put(static_cast<uint8_t>(value)); break;
+    case DType::u16: put(static_cast<uint16_t>(value)); break;
+    case DType::u32: put(static_cast<uint32_t>(value)); break;
+    case DType::u64: put(static_cast<uint64_t>(value)); break;
+    case DType::boolean: put(static_cast<uint8_t>(value != 0)); break;
+    default: break;
+  }
+  return bits;
+}
+
 }  // namespace inferd

@@ -92,29 +92,6 @@ template <typename E> void pad_rows(const PadPlan& p, PadMode mode, E value, con
   }
 }
 
-// The constant as the data's bits.
-uint64_t constant_bits(DType dtype, double value) {
-  uint64_t bits = 0;
-  auto put = [&](auto v) { std::memcpy(&bits, &v, sizeof v); };
-  switch (dtype) {
-    case DType::f32: put(static_cast<float>(value)); break;
-    case DType::f64: put(value); break;
-    case DType::f16: put(float_to_half(static_cast<float>(value))); break;
-    case DType::bf16: put(float_to_bf16(static_cast<float>(value))); break;
-    case DType::i8: put(static_cast<int8_t>(value)); break;
-    case DType::i16: put(static_cast<int16_t>(value)); break;
-    case DType::i32: put(static_cast<int32_t>(value)); break;
-    case DType::i64: put(static_cast<int64_t>(value)); break;
-    case DType::u8: put(static_cast<uint8_t>(value)); break;
-    case DType::u16: put(static_cast<uint16_t>(value)); break;
-    case DType::u32: put(static_cast<uint32_t>(value)); break;
-    case DType::u64: put(static_cast<uint64_t>(value)); break;
-    case DType::boolean: put(static_cast<uint8_t>(value != 0)); break;
-    default: break;
-  }
-  return bits;
-}
-
 class PadKernel final : public Kernel {
  public:
   explicit PadKernel(const KernelInit& init)
@@ -153,7 +130,7 @@ class PadKernel final : public Kernel {
       return;
     }
     double value = opset_ < 11 ? attribute_value_ : 0.0;
-    uint64_t bits = constant_bits(x.dtype, value);
+    uint64_t bits = element_bits(x.dtype, value);
     if (opset_ >= 11 && ctx.has_input(2) && ctx.input(2).size() == 1)
       std::memcpy(&bits, ctx.input(2).data, dtype_size(x.dtype));
     const int64_t rows = y.size() / p.out[rank - 1];

@@ -288,28 +288,7 @@ class ResizeKernel final : public Kernel {
   }
 
   // extrapolation_value as the data type's bits (tf_crop_and_resize only).
-  uint64_t extrapolation_bits(DType t) const {
-    uint64_t bits = 0;
-    auto put = [&](auto v) { std::memcpy(&bits, &v, sizeof v); };
-    const double v = extrapolation_;
-    switch (t) {
-      case DType::f32: put(static_cast<float>(v)); break;
-      case DType::f64: put(v); break;
-      case DType::f16: put(float_to_half(static_cast<float>(v))); break;
-      case DType::bf16: put(float_to_bf16(static_cast<float>(v))); break;
-      case DType::i8: put(static_cast<int8_t>(v)); break;
-      case DType::u8: put(static_cast<uint8_t>(v)); break;
-      case DType::i16: put(static_cast<int16_t>(v)); break;
-      case DType::u16: put(static_cast<uint16_t>(v)); break;
-      case DType::i32: put(static_cast<int32_t>(v)); break;
-      case DType::u32: put(static_cast<uint32_t>(v)); break;
-      case DType::i64: put(static_cast<int64_t>(v)); break;
-      case DType::u64: put(static_cast<uint64_t>(v)); break;
-      case DType::boolean: put(static_cast<uint8_t>(v != 0)); break;
-      default: break;
-    }
-    return bits;
-  }
+  uint64_t extrapolation_bits(DType t) const { return element_bits(t, extrapolation_); }
 
   // ---- linear and cubic -------------------------------------------------------------------------
 

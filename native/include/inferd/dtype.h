@@ -41,6 +41,10 @@ uint16_t float_to_half(float f);
 float bf16_to_float(uint16_t b);
 uint16_t float_to_bf16(float f);
 
+// `value` converted to `t` as C++ converts it, returned as that element's bits in the low bytes
+// (e.g. Pad's constant or Resize's extrapolation value, written into tensors of any type).
+uint64_t element_bits(DType t, double value);
+
 // Maps a C++ element type to its DType at compile time: dtype_of<float> == DType::f32.
 template <typename T> struct dtype_of_t;
 template <> struct dtype_of_t<float> { static constexpr DType value = DType::f32; };

@@ -70,64 +70,24 @@ template <typename T> std::vector<T> values_of(const Tensor& t) {
 
 Tensor omitted() { return Tensor{}; }
 
-struct Inferred {
-  std::vector<DType> dtypes;
-  std::vector<Shape> shapes;
-  std::vector<Tensor> values;
-};
-
-// Shape inference with every given input's value known (as constants are at plan time).
-Inferred infer(const Node& node, int opset, const std::vector<Tensor>& inputs, size_t outputs = 1) {
-  const OpSchema* schema = SchemaRegistry::instance().find("", node.op_type, opset);
-  if (!schema) fail(ErrorKind::unsupported, "no schema for ", node.op_type, " at opset ", opset);
-  std::vector<DType> dtypes;
-  std::vector<const Shape*> shapes;
-  std::vector<const Tensor*> values;
-  for (const Tensor& in : inputs) {
-    const bool given = in.dtype != DType::undefined;
-    dtypes.push_back(in.dtype);
-    shapes.push_back(given ? &in.shape : nullptr);
-    values.push_back(given ? &in : nullptr);
-  }
-  Inferred r;
-  r.dtypes.assign(outputs, DType::undefined);
-  r.shapes.assign(outputs, Shape{});
-  r.values.assign(outputs, Tensor{});
-  ShapeContext ctx(node, opset, dtypes.data(), shapes.data(), values.data(), inputs.size(), r.dtypes.data(),
-                   r.shapes.data(), r.values.data(), outputs);
-  schema->infer(ctx);
-  return r;
+// Every given input is known, as constants are at plan time (the schema reads shape-deciding
+// values; the kernel may pre-pack).
+std::vector<inferd::test::Input> all_known(const std::vector<Tensor>& inputs) {
+  std::vector<inferd::test::Input> out;
+  for (const Tensor& t : inputs) out.push_back(t.dtype == DType::undefined ? inferd::test::omitted() : inferd::test::constant(t));
+  return out;
 }
 
-// Infers, then runs the CPU kernel on a pool of `threads` into freshly allocated outputs (or returns
-// the values inference gave).
+inferd::test::Result infer(const Node& node, int opset, const std::vector<Tensor>& inputs, size_t outputs = 1) {
+  return inferd::test::infer(node, opset, all_known(inputs), outputs);
+}
+
+// Infers, then runs the CPU kernel (or returns the values inference gave, as for Size).
 std::vector<Tensor> run_all(const Node& node, int opset, const std::vector<Tensor>& inputs, size_t outputs = 1,
                             int threads = 1) {
-  Inferred r = infer(node, opset, inputs, outputs);
-  if (r.values[0].dtype != DType::undefined) return r.values;
-  const KernelDef* def = KernelRegistry::instance().find("cpu", "", node.op_type, opset);
-  if (!def) fail(ErrorKind::unsupported, "no CPU kernel for ", node.op_type, " at opset ", opset);
-  KernelInit init{node, opset, {}};
-  std::unique_ptr<Kernel> kernel = def->make(init);
-  std::vector<const Tensor*> in_ptrs;
-  for (const Tensor& in : inputs) in_ptrs.push_back(in.dtype == DType::undefined ? nullptr : &in);
-  std::vector<Tensor> out(outputs);
-  std::vector<Tensor*> out_ptrs;
-  for (size_t i = 0; i < outputs; ++i) {
-    out[i] = Tensor::allocate(r.dtypes[i], r.shapes[i]);
-    // Poison: kernels must write every element.
-    if (out[i].nbytes() > 0) std::memset(out[i].data, 0x5a, out[i].nbytes());
-    out_ptrs.push_back(&out[i]);
-  }
-  ThreadPool pool(threads);
-  KernelContext ctx;
-  ctx.inputs = in_ptrs.data();
-  ctx.input_count = in_ptrs.size();
-  ctx.outputs = out_ptrs.data();
-  ctx.output_count = out_ptrs.size();
-  ctx.threads = &pool;
-  kernel->run(ctx);
-  return out;
+  const inferd::test::Result inferred = infer(node, opset, inputs, outputs);
+  if (inferred.values[0].dtype != DType::undefined) return inferred.values;
+  return inferd::test::run(node, opset, all_known(inputs), threads, outputs).outputs;
 }
 
 Tensor run(const Node& node, int opset, const std::vector<Tensor>& inputs, int threads = 1) {
@@ -501,9 +461,9 @@ void constant_of_shape_and_size() {
                ErrorKind::invalid_model, "one element");
 
   // Size is known when planning: inference gives its value.
-  const Inferred s = infer(make_node("Size"), 13, {Tensor::allocate(DType::u8, {3, 0, 2})});
+  const inferd::test::Result s = infer(make_node("Size"), 13, {Tensor::allocate(DType::u8, {3, 0, 2})});
   CHECK(s.values[0].dtype == DType::i64 && s.values[0].shape.empty() && s.values[0].data_as<int64_t>()[0] == 0);
-  const Inferred t = infer(make_node("Size"), 1, {Tensor::allocate(DType::f32, {3, 5})});
+  const inferd::test::Result t = infer(make_node("Size"), 1, {Tensor::allocate(DType::f32, {3, 5})});
   CHECK(t.values[0].data_as<int64_t>()[0] == 15);
 }
 

@@ -3,6 +3,7 @@
 // pool of the given size. Plus the small builders every op test needs.
 #pragma once
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <utility>
@@ -128,7 +129,8 @@ inline Result infer(const Node& node, int opset, const std::vector<Input>& input
   return r;
 }
 
-// Infers, then runs the CPU kernel on a pool of `threads` into freshly allocated outputs.
+// Infers, then runs the CPU kernel on a pool of `threads` into freshly allocated outputs. The
+// outputs start as garbage (bytes 0x5a), not zeros, so a kernel that skips an element is caught.
 inline Result run(const Node& node, int opset, const std::vector<Input>& inputs, int threads = 1,
                   size_t output_count = 1, const std::string& domain = "") {
   Result r = infer(node, opset, inputs, output_count, domain);
@@ -139,7 +141,10 @@ inline Result run(const Node& node, int opset, const std::vector<Input>& inputs,
   std::unique_ptr<Kernel> kernel = def->make(init);
   std::vector<const Tensor*> in_ptrs;
   for (const Input& in : inputs) in_ptrs.push_back(in.tensor.dtype == DType::undefined ? nullptr : &in.tensor);
-  for (size_t i = 0; i < r.shapes.size(); ++i) r.outputs.push_back(Tensor::allocate(r.dtypes[i], r.shapes[i]));
+  for (size_t i = 0; i < r.shapes.size(); ++i) {
+    r.outputs.push_back(Tensor::allocate(r.dtypes[i], r.shapes[i]));
+    if (r.outputs.back().nbytes() > 0) std::memset(r.outputs.back().data, 0x5a, r.outputs.back().nbytes());
+  }
   std::vector<Tensor*> out_ptrs;
   for (Tensor& t : r.outputs) out_ptrs.push_back(&t);
   ThreadPool pool(threads);

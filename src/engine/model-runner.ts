@@ -161,6 +161,8 @@ export class ModelRunner {
         throw outOfRange(`input '${info.name}' of dims [${d.join(', ')}] needs ${elementCount(d)} ${info.dtype} elements ` +
           `(${needed} bytes), got ${array.byteLength} bytes`);
       }
+      // A byte view (an object, not a copy) per input: the slot copy is byte-wise so that raw,
+      // unaligned binary-body tensors and typed arrays take the same single copy.
       bytes.push(array instanceof Uint8Array ? array : new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
       if (this.#batched) {
         if ((d[0] ?? 0) < 1) throw outOfRange(`input '${info.name}': the batch dimension must be at least 1`);

@@ -38,4 +38,10 @@ class Backend {
 // The process-wide CPU backend.
 const Backend& cpu_backend();
 
+// The backend a model loads onto for ModelOptions::provider ("cpu", "cuda", "auto"); `model` lets
+// "auto" check that every op has a kernel there. Throws Error(invalid_argument) for an unknown name
+// or for "cuda" where no GPU is usable, saying why.
+struct OnnxModel;
+const Backend& select_backend(const std::string& provider, const OnnxModel& model);
+
 }  // namespace inferd

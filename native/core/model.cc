@@ -43,7 +43,7 @@ std::string list_unsupported(const std::vector<UnsupportedOp>& ops) {
 std::unique_ptr<ModelImpl> build(OnnxModel onnx, const ModelOptions& options) {
   auto impl = std::make_unique<ModelImpl>();
   impl->opset = static_cast<int>(onnx.onnx_opset());
-  impl->backend = &cpu_backend();
+  impl->backend = &select_backend(options.provider, onnx);
   impl->onnx = std::move(onnx);
   Graph& graph = impl->onnx.graph;
 
@@ -118,5 +118,6 @@ const std::vector<TensorInfo>& Model::outputs() const { return impl_->outputs; }
 int64_t Model::opset() const { return impl_->opset; }
 size_t Model::weight_bytes() const { return impl_->weight_bytes; }
 size_t Model::node_count() const { return impl_->graph().nodes.size(); }
+const char* Model::provider() const { return impl_->backend->name(); }
 
 }  // namespace inferd

@@ -39,6 +39,10 @@ struct ModelOptions {
   // Graph optimizations at load (fusions, Conv+BatchNormalization folding, Identity removal…).
   // Off computes the graph exactly as written: tests compare the two.
   bool optimize = true;
+  // Where the model computes: "cpu", "cuda" (fails when no GPU is visible or an op has no CUDA
+  // kernel and CPU fallback is off) or "auto" (CUDA when a GPU is visible and every op runs there,
+  // else CPU).
+  std::string provider = "cpu";
 };
 
 class ModelImpl;
@@ -67,6 +71,7 @@ class Model {
   int64_t opset() const;           // ai.onnx opset version the model imports
   size_t weight_bytes() const;     // bytes of initializers and folded constants held
   size_t node_count() const;       // nodes left to run after load-time folding
+  const char* provider() const;    // the backend the model computes on: "cpu" or "cuda"
 
   const ModelImpl& impl() const { return *impl_; }
   ~Model();

@@ -3,6 +3,7 @@
 #include "inferd/session.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "core/model_impl.h"
@@ -90,7 +91,14 @@ class SessionImpl {
       ctx.outputs = plan.step_outputs.data() + step.first_output;
       ctx.output_count = step.output_count;
       try {
-        step.kernel->run(ctx);
+        if (observer_) {
+          const auto started = std::chrono::steady_clock::now();
+          step.kernel->run(ctx);
+          const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+          observer_->on_step(step.node->op_type, step.node->name, took.count());
+        } else {
+          step.kernel->run(ctx);
+        }
       } catch (const Error&) {
         throw;
       } catch (const std::exception& e) {
@@ -105,6 +113,7 @@ class SessionImpl {
   }
 
   uint64_t runs() const { return runs_; }
+  void set_step_observer(StepObserver* observer) { observer_ = observer; }
 
  private:
   bool same_shapes(const Plan& plan, const TensorRef* inputs) const {
@@ -149,6 +158,7 @@ class SessionImpl {
   void* arena_ = nullptr;
   size_t arena_capacity_ = 0;
   uint64_t runs_ = 0;
+  StepObserver* observer_ = nullptr;
 };
 
 Session::Session(std::shared_ptr<const Model> model, const SessionOptions& options)
@@ -202,5 +212,6 @@ void Session::check_inputs(const TensorRef* inputs, size_t input_count) const {
 }
 
 uint64_t Session::run_count() const { return impl_->runs(); }
+void Session::set_step_observer(StepObserver* observer) { impl_->set_step_observer(observer); }
 
 }  // namespace inferd

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "inferd/model.h"
@@ -23,6 +24,14 @@ struct SessionOptions {
 };
 
 class SessionImpl;
+
+// Receives the duration of every node a run computes (`inferd-bench --profile`). Without an observer
+// a run reads no clock.
+class StepObserver {
+ public:
+  virtual ~StepObserver() = default;
+  virtual void on_step(const std::string& op_type, const std::string& node_name, double seconds) = 0;
+};
 
 class Session {
  public:
@@ -45,6 +54,9 @@ class Session {
   // their dtype and shape must be those output_shapes() gives. Validates every count, dtype, shape
   // and byte length before touching memory. No heap allocation at an already-planned shape.
   void run(const TensorRef* inputs, size_t input_count, const TensorRef* outputs, size_t output_count);
+
+  // Reports each computed node's time to `observer` (not owned; nullptr stops it).
+  void set_step_observer(StepObserver* observer);
 
   // Number of native runs so far (tests count computed batches with it).
   uint64_t run_count() const;

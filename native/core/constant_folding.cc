@@ -4,11 +4,32 @@
 #include "core/thread_pool.h"
 
 namespace inferd {
+namespace {
+
+// Evaluating a data-dependent node (NonZero of a constant) once: its outputs own their memory.
+class OwningScope final : public RunScope {
+ public:
+  void allocate_output(Tensor& output, const int64_t* dims, size_t rank) override {
+    output = Tensor::allocate(output.dtype, Shape(dims, dims + rank));
+  }
+  const std::vector<Tensor>& run_subgraph(const ModelImpl&, const Tensor* const*, size_t) override {
+    fail(ErrorKind::runtime, "subgraphs are not evaluated while folding constants");
+  }
+  void* scratch(const void*, int, size_t bytes) override {
+    buffers_.push_back(std::make_unique<AlignedBuffer>(bytes));
+    return buffers_.back()->data();
+  }
+
+ private:
+  std::vector<std::unique_ptr<AlignedBuffer>> buffers_;
+};
+
+}  // namespace
 
 void infer_node(const Node& node, const OpSchema& schema, int opset, const std::vector<DType>& dtypes,
                 const std::vector<const Shape*>& shapes, const std::vector<const Tensor*>& values,
                 std::vector<DType>* output_dtypes, std::vector<Shape>* output_shapes,
-                std::vector<Tensor>* output_values) {
+                std::vector<Tensor>* output_values, bool* data_dependent) {
   const size_t outs = node.outputs.size();
   output_dtypes->assign(outs, DType::undefined);
   output_shapes->assign(outs, Shape{});
@@ -16,8 +37,9 @@ void infer_node(const Node& node, const OpSchema& schema, int opset, const std::
   ShapeContext ctx(node, opset, dtypes.data(), shapes.data(), values.data(), node.inputs.size(),
                    output_dtypes->data(), output_shapes->data(), output_values->data(), outs);
   schema.infer(ctx);
+  if (data_dependent) *data_dependent = ctx.data_dependent();
   for (size_t i = 0; i < outs; ++i)
-    if ((*output_dtypes)[i] == DType::undefined && node.outputs[i] != kNoValue)
+    if ((*output_dtypes)[i] == DType::undefined && node.outputs[i] != kNoValue && !ctx.data_dependent())
       fail(ErrorKind::runtime, node.label(), ": shape inference gave no type for output ", i);
 }
 
@@ -34,7 +56,8 @@ std::vector<Tensor> evaluate_node(const Node& node, const OpSchema& schema, int 
   std::vector<DType> out_dtypes;
   std::vector<Shape> out_shapes;
   std::vector<Tensor> out_values;
-  infer_node(node, schema, opset, dtypes, shapes, inputs, &out_dtypes, &out_shapes, &out_values);
+  bool data_dependent = false;
+  infer_node(node, schema, opset, dtypes, shapes, inputs, &out_dtypes, &out_shapes, &out_values, &data_dependent);
 
   bool all_known = true;
   for (size_t i = 0; i < out_values.size(); ++i)
@@ -44,9 +67,10 @@ std::vector<Tensor> evaluate_node(const Node& node, const OpSchema& schema, int 
   std::vector<Tensor> outputs(node.outputs.size());
   std::vector<Tensor*> output_ptrs(node.outputs.size());
   for (size_t i = 0; i < outputs.size(); ++i) {
-    outputs[i] = Tensor::allocate(out_dtypes[i], out_shapes[i]);
+    outputs[i] = data_dependent ? Tensor{out_dtypes[i], {}, nullptr, nullptr} : Tensor::allocate(out_dtypes[i], out_shapes[i]);
     output_ptrs[i] = &outputs[i];
   }
+  OwningScope scope;
   KernelInit init{node, opset, inputs};
   const std::unique_ptr<Kernel> kernel = cpu_backend().create_kernel(init);
   ThreadPool pool(1);
@@ -56,6 +80,7 @@ std::vector<Tensor> evaluate_node(const Node& node, const OpSchema& schema, int 
   ctx.outputs = output_ptrs.data();
   ctx.output_count = output_ptrs.size();
   ctx.threads = &pool;
+  ctx.scope = &scope;
   kernel->run(ctx);
   return outputs;
 }
@@ -72,7 +97,7 @@ void fold_constants(Graph& graph, int opset) {
       if (!inputs[i]) foldable = false;
     }
     const OpSchema* schema = SchemaRegistry::instance().find(node.domain, node.op_type, opset);
-    if (!foldable || !schema) {
+    if (!foldable || !schema || !subgraphs_of(node).empty()) {
       kept.push_back(std::move(node));
       continue;
     }

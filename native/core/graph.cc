@@ -1,5 +1,7 @@
 #include "core/graph.h"
 
+#include <unordered_set>
+
 #include "inferd/error.h"
 
 namespace inferd {
@@ -80,6 +82,38 @@ void Graph::sort_topologically() {
   for (int i : queue) ordered.push_back(std::move(nodes[static_cast<size_t>(i)]));
   nodes = std::move(ordered);
   index_producers();
+}
+
+std::vector<const Graph*> subgraphs_of(const Node& node) {
+  std::vector<const Graph*> out;
+  for (const Attribute& a : node.attributes.items())
+    if (a.g) out.push_back(a.g.get());
+  return out;
+}
+
+std::vector<std::string> outer_references(const Graph& graph) {
+  std::vector<char> defined(graph.values.size(), 0);
+  for (ValueId id : graph.inputs) defined[static_cast<size_t>(id)] = 1;
+  for (const auto& [id, tensor] : graph.constants) defined[static_cast<size_t>(id)] = 1;
+  for (const Node& node : graph.nodes)
+    for (ValueId id : node.outputs)
+      if (id != kNoValue) defined[static_cast<size_t>(id)] = 1;
+
+  std::vector<std::string> names;
+  std::unordered_set<std::string> listed;
+  auto use = [&](const std::string& name) {
+    auto it = graph.value_index.find(name);
+    if (it != graph.value_index.end() && defined[static_cast<size_t>(it->second)]) return;
+    if (listed.insert(name).second) names.push_back(name);
+  };
+  for (const Node& node : graph.nodes) {
+    for (ValueId id : node.inputs)
+      if (id != kNoValue) use(graph.value(id).name);
+    for (const Graph* sub : subgraphs_of(node))
+      for (const std::string& name : outer_references(*sub)) use(name);
+  }
+  for (ValueId id : graph.outputs) use(graph.value(id).name);
+  return names;
 }
 
 int64_t OnnxModel::onnx_opset() const {

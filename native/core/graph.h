@@ -39,6 +39,11 @@ struct Node {
   std::vector<ValueId> inputs;      // kNoValue for an omitted optional input
   std::vector<ValueId> outputs;     // kNoValue for an omitted optional output
   Attributes attributes;
+  // The last `implicit_inputs` entries of `inputs` are values of this graph that the node's
+  // subgraphs (If branches, a Loop body) read by name, in the order of outer_references() over each
+  // graph attribute in turn. Listing them as inputs keeps them alive, ordered and renamable like any
+  // other input; the subgraph receives them as extra inputs after its declared ones.
+  size_t implicit_inputs = 0;
 
   // "Gemm node 'fc1'" (or "Gemm node #3" when unnamed), for error messages.
   std::string label() const;
@@ -65,6 +70,14 @@ struct Graph {
   // Sets every Value::producer from the current node order.
   void index_producers();
 };
+
+// Names `graph` reads without defining them: values of enclosing graphs, which ONNX lets subgraphs
+// (If branches, Loop bodies) use directly, and which nested subgraphs pass up through it. In first-use
+// order, each once.
+std::vector<std::string> outer_references(const Graph& graph);
+
+// The subgraphs a node holds in its attributes, in attribute order.
+std::vector<const Graph*> subgraphs_of(const Node& node);
 
 // What a ModelProto carries around its graph.
 struct OnnxModel {

@@ -40,10 +40,10 @@ std::string list_unsupported(const std::vector<UnsupportedOp>& ops) {
   return out;
 }
 
-std::unique_ptr<ModelImpl> build(OnnxModel onnx, const ModelOptions& options) {
+std::unique_ptr<ModelImpl> build(OnnxModel onnx, const Backend& backend, bool optimize, bool is_subgraph) {
   auto impl = std::make_unique<ModelImpl>();
   impl->opset = static_cast<int>(onnx.onnx_opset());
-  impl->backend = &select_backend(options.provider, onnx);
+  impl->backend = &backend;
   impl->onnx = std::move(onnx);
   Graph& graph = impl->onnx.graph;
 
@@ -53,18 +53,24 @@ std::unique_ptr<ModelImpl> build(OnnxModel onnx, const ModelOptions& options) {
          unsupported.size() == 1 ? "" : "s", ": ", list_unsupported(unsupported));
 
   fold_constants(graph, impl->opset);
-  if (options.optimize) {
+  if (optimize) {
     optimize_graph(graph, impl->opset);
     fold_constants(graph, impl->opset);  // rewrites may leave new initializer-only nodes
   }
 
   for (ValueId id : graph.inputs) impl->inputs.push_back(describe_value(graph.value(id)));
   for (ValueId id : graph.outputs) impl->outputs.push_back(describe_value(graph.value(id)));
+  // A subgraph's inputs take whatever shapes the enclosing graph feeds (a Loop's carried values may
+  // grow from one iteration to the next).
+  if (is_subgraph)
+    for (TensorInfo& info : impl->inputs) info.has_shape = false;
 
   for (const Node& node : graph.nodes) {
     impl->schemas.push_back(SchemaRegistry::instance().find(node.domain, node.op_type, impl->opset));
-    KernelInit init{node, impl->opset, {}};
+    KernelInit init{node, impl->opset, {}, {}};
     for (ValueId in : node.inputs) init.constant_inputs.push_back(in == kNoValue ? nullptr : graph.constant(in));
+    for (const Graph* sub : subgraphs_of(node))
+      init.subgraphs.push_back(build_subgraph_model(*sub, impl->onnx, backend, optimize));
     impl->kernels.push_back(impl->backend->create_kernel(init));
   }
   impl->weight_bytes = constant_bytes(graph);
@@ -73,17 +79,36 @@ std::unique_ptr<ModelImpl> build(OnnxModel onnx, const ModelOptions& options) {
 
 }  // namespace
 
-std::vector<UnsupportedOp> find_unsupported_ops(const OnnxModel& model, const Backend& backend) {
-  std::vector<UnsupportedOp> out;
-  for (const Node& node : model.graph.nodes) {
+namespace {
+
+void collect_unsupported(const Graph& graph, const OnnxModel& model, const Backend& backend,
+                         std::vector<UnsupportedOp>& out) {
+  for (const Node& node : graph.nodes) {
     auto it = model.opsets.find(node.domain);
     const int opset = static_cast<int>(it == model.opsets.end() ? 1 : it->second);
-    if (SchemaRegistry::instance().find(node.domain, node.op_type, opset) &&
-        backend.supports(node.domain, node.op_type, opset))
-      continue;
-    out.push_back({node.domain, node.op_type, node.name, opset});
+    if (!SchemaRegistry::instance().find(node.domain, node.op_type, opset) ||
+        !backend.supports(node.domain, node.op_type, opset))
+      out.push_back({node.domain, node.op_type, node.name, opset});
+    for (const Graph* sub : subgraphs_of(node)) collect_unsupported(*sub, model, backend, out);
   }
+}
+
+}  // namespace
+
+std::vector<UnsupportedOp> find_unsupported_ops(const OnnxModel& model, const Backend& backend) {
+  std::vector<UnsupportedOp> out;
+  collect_unsupported(model.graph, model, backend, out);
   return out;
+}
+
+std::shared_ptr<const ModelImpl> build_subgraph_model(const Graph& subgraph, const OnnxModel& parent,
+                                                      const Backend& backend, bool optimize) {
+  OnnxModel onnx;
+  onnx.ir_version = parent.ir_version;
+  onnx.opsets = parent.opsets;
+  onnx.graph = subgraph;
+  for (const std::string& name : outer_references(subgraph)) onnx.graph.inputs.push_back(onnx.graph.value_id(name));
+  return build(std::move(onnx), backend, optimize, true);
 }
 
 Model::Model(std::unique_ptr<ModelImpl> impl) : impl_(std::move(impl)) {}
@@ -91,12 +116,14 @@ Model::~Model() = default;
 
 std::shared_ptr<const Model> Model::load_file(const std::string& path, const ModelOptions& options) {
   OnnxModel onnx = load_onnx_file(path);
-  return std::shared_ptr<const Model>(new Model(build(std::move(onnx), options)));
+  const Backend& backend = select_backend(options.provider, onnx);
+  return std::shared_ptr<const Model>(new Model(build(std::move(onnx), backend, options.optimize, false)));
 }
 
 std::shared_ptr<const Model> Model::load_bytes(const void* data, size_t size, const ModelOptions& options) {
   OnnxModel onnx = load_onnx_bytes(static_cast<const uint8_t*>(data), size, options.external_data_dir);
-  return std::shared_ptr<const Model>(new Model(build(std::move(onnx), options)));
+  const Backend& backend = select_backend(options.provider, onnx);
+  return std::shared_ptr<const Model>(new Model(build(std::move(onnx), backend, options.optimize, false)));
 }
 
 Model::Inspection Model::inspect_file(const std::string& path, const ModelOptions& options) {

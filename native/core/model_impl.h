@@ -26,7 +26,12 @@ class ModelImpl {
   const Graph& graph() const { return onnx.graph; }
 };
 
-// Every node of `model` whose op has no schema or no kernel on `backend`.
+// Every node of `model` (subgraphs included) whose op has no schema or no kernel on `backend`.
 std::vector<UnsupportedOp> find_unsupported_ops(const OnnxModel& model, const Backend& backend);
+
+// A subgraph (If branch, Loop body) of `parent` as a model of its own: its declared inputs, then the
+// outer values it reads (outer_references order), as inputs whose shapes are whatever the run gives.
+std::shared_ptr<const ModelImpl> build_subgraph_model(const Graph& subgraph, const OnnxModel& parent,
+                                                      const Backend& backend, bool optimize);
 
 }  // namespace inferd

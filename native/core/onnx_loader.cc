@@ -288,54 +288,16 @@ void declare(Value& v, const DeclaredValue& d) {
   v.has_shape = d.has_shape;
 }
 
-template <typename F> void for_each_subgraph(const Node& node, F&& each) {
-  for (const Attribute& a : node.attributes.items())
-    if (a.g) each(*a.g);
-}
-
-// Names a graph reads without defining them: values of enclosing graphs, which ONNX lets subgraphs
-// (If branches, Loop bodies) use directly, and which nested subgraphs pass up through it.
-std::vector<std::string> outer_references(const Graph& graph) {
-  std::vector<char> defined(graph.values.size(), 0);
-  for (ValueId id : graph.inputs) defined[static_cast<size_t>(id)] = 1;
-  for (const auto& [id, tensor] : graph.constants) defined[static_cast<size_t>(id)] = 1;
-  for (const Node& node : graph.nodes)
-    for (ValueId id : node.outputs)
-      if (id != kNoValue) defined[static_cast<size_t>(id)] = 1;
-
-  std::vector<std::string> names;
-  std::unordered_set<std::string> listed;
-  auto use = [&](const std::string& name) {
-    auto it = graph.value_index.find(name);
-    if (it != graph.value_index.end() && defined[static_cast<size_t>(it->second)]) return;
-    if (listed.insert(name).second) names.push_back(name);
-  };
-  for (const Node& node : graph.nodes) {
-    for (ValueId id : node.inputs)
-      if (id != kNoValue) use(graph.value(id).name);
-    for_each_subgraph(node, [&](const Graph& sub) {
-      for (const std::string& name : outer_references(sub)) use(name);
-    });
-  }
-  for (ValueId id : graph.outputs) use(graph.value(id).name);
-  return names;
-}
-
-size_t count_implicit_inputs(const Node& node) {
-  size_t n = 0;
-  for_each_subgraph(node, [&](const Graph& sub) { n += outer_references(sub).size(); });
-  return n;
-}
-
 // Sorts the graph's nodes. A node with subgraphs must also run after the producers of the outer
-// values its subgraphs read, which Graph::sort_topologically cannot see: they are appended to the
-// node's inputs for the sort and removed after it. In a subgraph, values of enclosing graphs count as
-// available (the enclosing graph checks that they exist).
+// values its subgraphs read: they become the node's implicit inputs (see Node::implicit_inputs). In a
+// subgraph, values of enclosing graphs count as available (the enclosing graph checks that they exist).
 void sort_graph(Graph& graph, bool is_subgraph) {
   for (Node& node : graph.nodes)
-    for_each_subgraph(node, [&](const Graph& sub) {
-      for (const std::string& name : outer_references(sub)) node.inputs.push_back(graph.value_id(name));
-    });
+    for (const Graph* sub : subgraphs_of(node))
+      for (const std::string& name : outer_references(*sub)) {
+        node.inputs.push_back(graph.value_id(name));
+        ++node.implicit_inputs;
+      }
 
   const size_t declared_inputs = graph.inputs.size();
   const std::vector<std::string> outer = outer_references(graph);
@@ -350,9 +312,7 @@ void sort_graph(Graph& graph, bool is_subgraph) {
   }
 
   graph.sort_topologically();
-
   graph.inputs.resize(declared_inputs);
-  for (Node& node : graph.nodes) node.inputs.resize(node.inputs.size() - count_implicit_inputs(node));
 }
 
 // `depth` is 0 for the model's graph, 1 for its subgraphs, and so on.

@@ -57,6 +57,11 @@ void ShapeContext::set_output(size_t i, DType dtype, Shape shape) {
   out_shapes_[i] = std::move(shape);
 }
 
+void ShapeContext::set_output_data_dependent(size_t i, DType dtype, Shape partial_shape) {
+  data_dependent_ = true;
+  set_output(i, dtype, std::move(partial_shape));
+}
+
 void ShapeContext::set_output_value(size_t i, Tensor value) {
   if (i >= out_count_) return;
   out_dtypes_[i] = value.dtype;

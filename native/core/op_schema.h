@@ -61,6 +61,13 @@ class ShapeContext {
   // time, so that later shape arithmetic folds and the node never runs.
   void set_output_value(size_t i, Tensor value);
 
+  // For ops whose output sizes follow from their input *data* (NonZero, If, Loop): the output's type
+  // (undefined when only the run tells, e.g. a subgraph output declared without one) and what is
+  // known of its shape (-1 where unknown). The kernel sizes (and, if need be, types) the output when
+  // it runs; the planner ends a plan segment at this node.
+  void set_output_data_dependent(size_t i, DType dtype, Shape partial_shape = {});
+  bool data_dependent() const { return data_dependent_; }
+
   // Checks and messages that every shape function needs, each naming the node.
   void expect_inputs(size_t min_count, size_t max_count) const;
   void expect_dtype(size_t i, std::initializer_list<DType> allowed) const;
@@ -82,6 +89,7 @@ class ShapeContext {
   Shape* out_shapes_;
   Tensor* out_values_;
   size_t out_count_;
+  bool data_dependent_ = false;
 };
 
 using ShapeFn = void (*)(ShapeContext&);

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <map>
+#include <unordered_map>
 
 #include "core/model_impl.h"
 #include "core/plan.h"
@@ -13,38 +15,42 @@
 
 namespace inferd {
 
-class SessionImpl {
+class SessionImpl final : public RunScope {
  public:
   SessionImpl(const ModelImpl& model, const SessionOptions& options)
-      : model_(model), options_(options), pool_(std::max(options.threads, 1)) {}
-  ~SessionImpl() {
-    if (arena_) model_.backend->release(arena_);
+      : model_(model), options_(options), own_pool_(std::make_unique<ThreadPool>(std::max(options.threads, 1))),
+        pool_(own_pool_.get()) {}
+  // A session for a subgraph (If branch, Loop body), sharing its parent's threads.
+  SessionImpl(const ModelImpl& model, const SessionOptions& options, ThreadPool* pool)
+      : model_(model), options_(options), pool_(pool) {}
+  ~SessionImpl() override {
+    for (Arena& arena : arenas_)
+      if (arena.base) model_.backend->release(arena.base);
   }
 
-  Plan& plan_for(const TensorRef* inputs) {
+  // The first segment's plan for these inputs (with `owned_outputs`, graph outputs stay in this
+  // session's memory). A shape may depend on a model input's value (Reshape's shape, Resize's scales
+  // fed by the caller): such inputs, when small, become part of the plan key, and the plan is made
+  // with their values. Each planning failure names one more; stop at the first that cannot be keyed.
+  Plan& plan_for(const TensorRef* inputs, bool owned_outputs) {
     for (size_t p = 0; p < plans_.size(); ++p)
-      if (same_shapes(*plans_[p], inputs)) {
-        std::rotate(plans_.begin(), plans_.begin() + static_cast<std::ptrdiff_t>(p),
-                    plans_.begin() + static_cast<std::ptrdiff_t>(p) + 1);
-        return *plans_.front();
-      }
+      if (plans_[p]->owned_outputs == owned_outputs && same_key(*plans_[p], inputs)) return use(p);
     std::vector<Shape> shapes;
-    for (size_t i = 0; i < model_.inputs.size(); ++i) shapes.emplace_back(inputs[i].dims, inputs[i].dims + inputs[i].rank);
-    // A shape may depend on a model input's value (Reshape's shape, Resize's scales fed by the
-    // caller): such inputs, when small, become part of the plan key, and the plan is made with their
-    // values. Each planning failure names one more; stop at the first that cannot be keyed.
+    std::vector<DType> dtypes;
+    for (size_t i = 0; i < model_.inputs.size(); ++i) {
+      shapes.emplace_back(inputs[i].dims, inputs[i].dims + inputs[i].rank);
+      dtypes.push_back(inputs[i].dtype);
+    }
     if (inputs_keyed_by_value_.empty()) inputs_keyed_by_value_.assign(model_.inputs.size(), 0);
     for (;;) {
       std::vector<const TensorRef*> values(model_.inputs.size(), nullptr);
       for (size_t i = 0; i < values.size(); ++i)
         if (inputs_keyed_by_value_[i]) values[i] = &inputs[i];
       try {
-        return insert(make_plan(model_, shapes, values));
+        return insert(make_plan(model_, shapes, values, dtypes, owned_outputs));
       } catch (const RuntimeValueRequired& e) {
         const int input = e.graph_input;
-        if (input < 0 || inputs_keyed_by_value_[static_cast<size_t>(input)] ||
-            inputs[input].byte_length > kMaxKeyedInputBytes)
-          throw;
+        if (input < 0 || inputs_keyed_by_value_[static_cast<size_t>(input)]) throw;
         inputs_keyed_by_value_[static_cast<size_t>(input)] = 1;
       }
     }
@@ -52,12 +58,113 @@ class SessionImpl {
 
   Plan& plan_for(const std::vector<Shape>& shapes) {
     for (size_t p = 0; p < plans_.size(); ++p)
-      if (plans_[p]->input_shapes == shapes) {
-        std::rotate(plans_.begin(), plans_.begin() + static_cast<std::ptrdiff_t>(p),
-                    plans_.begin() + static_cast<std::ptrdiff_t>(p) + 1);
-        return *plans_.front();
-      }
+      if (!plans_[p]->owned_outputs && plans_[p]->keyed_values.empty() && plans_[p]->input_shapes == shapes)
+        return use(p);
     return insert(make_plan(model_, shapes));
+  }
+
+  // Computes into the caller's buffers. A model whose output sizes follow from computed data runs
+  // with outputs in this session's memory first, then copies them: their sizes were not known when
+  // the caller's buffers were made, so the buffers are checked against what the run produced.
+  void run(const TensorRef* inputs, const TensorRef* outputs) {
+    Plan& plan = plan_for(inputs, false);
+    if (!plan.complete()) {
+      const std::vector<Tensor>& produced = run_owned(inputs);
+      std::vector<Shape> shapes;
+      std::vector<DType> dtypes;
+      for (const Tensor& t : produced) {
+        shapes.push_back(t.shape);
+        dtypes.push_back(t.dtype);
+      }
+      check_outputs(shapes, dtypes, outputs);
+      for (size_t j = 0; j < produced.size(); ++j)
+        if (produced[j].nbytes() > 0) std::memcpy(outputs[j].data, produced[j].data, produced[j].nbytes());
+      return;
+    }
+    check_outputs(plan.output_shapes, plan.output_dtypes, outputs);
+    bind_inputs(plan, inputs);
+    run_segment(plan, outputs);
+    ++runs_;
+  }
+
+  // Computes with outputs left in this session's memory, valid until its next run.
+  const std::vector<Tensor>& run_owned(const TensorRef* inputs) {
+    Plan* plan = &plan_for(inputs, true);
+    bind_inputs(*plan, inputs);
+    for (;;) {
+      run_segment(*plan, nullptr);
+      if (plan->complete()) break;
+      plan = &continuation_of(*plan);
+    }
+    const Graph& graph = model_.graph();
+    results_.resize(graph.outputs.size());
+    for (size_t j = 0; j < graph.outputs.size(); ++j) {
+      const Tensor& t = *plan->tensors[static_cast<size_t>(graph.outputs[j])];
+      results_[j].dtype = t.dtype;
+      results_[j].shape.assign(t.shape.begin(), t.shape.end());
+      results_[j].data = t.data;
+    }
+    ++runs_;
+    return results_;
+  }
+
+  // Whether outputs' sizes for these inputs are known only after a run.
+  bool outputs_depend_on_data(const TensorRef* inputs) { return !plan_for(inputs, false).complete(); }
+
+  uint64_t runs() const { return runs_; }
+  void set_step_observer(StepObserver* observer) { observer_ = observer; }
+
+  // RunScope, for data-dependent kernels.
+  void allocate_output(Tensor& output, const int64_t* dims, size_t rank) override {
+    for (DynamicOutput& d : current_->dynamic_outputs) {
+      if (d.tensor != &output) continue;
+      output.shape.assign(dims, dims + rank);
+      const size_t bytes = static_cast<size_t>(shape_size(output.shape)) * dtype_size(output.dtype);
+      if (!d.storage || d.storage->size() < bytes) d.storage = std::make_unique<AlignedBuffer>(std::max<size_t>(bytes, 64));
+      output.data = d.storage->data();
+      return;
+    }
+    fail(ErrorKind::runtime, "a kernel asked for memory for a tensor that is not a data-dependent output");
+  }
+
+  const std::vector<Tensor>& run_subgraph(const ModelImpl& subgraph, const Tensor* const* inputs,
+                                          size_t input_count) override {
+    Nested& nested = nested_[&subgraph];
+    if (!nested.session) nested.session = std::make_unique<SessionImpl>(subgraph, options_, pool_);
+    if (input_count != subgraph.inputs.size())
+      fail(ErrorKind::runtime, "a subgraph takes ", subgraph.inputs.size(), " inputs, got ", input_count);
+    nested.refs.resize(input_count);
+    for (size_t i = 0; i < input_count; ++i) {
+      const Tensor& t = *inputs[i];
+      nested.refs[i] = TensorRef{t.dtype, t.shape.data(), t.rank(), t.data, t.nbytes()};
+    }
+    return nested.session->run_owned(nested.refs.data());
+  }
+
+  void* scratch(const void* owner, int slot, size_t bytes) override {
+    std::unique_ptr<AlignedBuffer>& buffer = scratch_[{owner, slot}];
+    if (!buffer || buffer->size() < bytes) {
+      auto grown = std::make_unique<AlignedBuffer>(std::max<size_t>({bytes, 64, buffer ? 2 * buffer->size() : 0}));
+      if (buffer) std::memcpy(grown->data(), buffer->data(), buffer->size());
+      buffer = std::move(grown);
+    }
+    return buffer->data();
+  }
+
+ private:
+  struct Arena {
+    void* base = nullptr;
+    size_t capacity = 0;
+  };
+  struct Nested {
+    std::unique_ptr<SessionImpl> session;
+    std::vector<TensorRef> refs;
+  };
+
+  Plan& use(size_t p) {
+    std::rotate(plans_.begin(), plans_.begin() + static_cast<std::ptrdiff_t>(p),
+                plans_.begin() + static_cast<std::ptrdiff_t>(p) + 1);
+    return *plans_.front();
   }
 
   Plan& insert(std::unique_ptr<Plan> plan) {
@@ -66,25 +173,46 @@ class SessionImpl {
     return *plans_.front();
   }
 
-  void run(const TensorRef* inputs, const TensorRef* outputs) {
-    Plan& plan = plan_for(inputs);
-    check_outputs(plan, outputs);
-    if (plan.arena_bytes > arena_capacity_) {
-      // Grows only when a plan needs more than any before: steady state never gets here.
-      if (arena_) model_.backend->release(arena_);
-      arena_ = nullptr;
-      arena_ = model_.backend->allocate(plan.arena_bytes);
-      arena_capacity_ = plan.arena_bytes;
-    }
-    auto* base = static_cast<uint8_t*>(arena_);
-    for (ValueId id : plan.arena_values)
-      plan.values[static_cast<size_t>(id)].data = base + plan.arena_offset[static_cast<size_t>(id)];
+  // The plan for what follows `parent`, made (and cached under what `parent` observed) on first need.
+  Plan& continuation_of(Plan& parent) {
+    auto& list = parent.continuations;
+    for (size_t c = 0; c < list.size(); ++c)
+      if (continuation_matches(parent, list[c])) {
+        std::rotate(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(c),
+                    list.begin() + static_cast<std::ptrdiff_t>(c) + 1);
+        return *list.front().plan;
+      }
+    list.insert(list.begin(), make_continuation(model_, parent));
+    if (list.size() > static_cast<size_t>(std::max(options_.plan_cache_size, 1))) list.pop_back();
+    return *list.front().plan;
+  }
+
+  void bind_inputs(Plan& plan, const TensorRef* inputs) {
     for (size_t i = 0; i < plan.input_values.size(); ++i)
       plan.values[static_cast<size_t>(plan.input_values[i])].data = inputs[i].data;
-    for (const auto& [id, j] : plan.output_bindings) plan.values[static_cast<size_t>(id)].data = outputs[j].data;
+  }
 
+  // Binds a segment's arena (and, for a complete plan, the caller's outputs) and runs its steps.
+  void run_segment(Plan& plan, const TensorRef* outputs) {
+    if (arenas_.size() <= plan.depth) arenas_.resize(plan.depth + 1);
+    Arena& arena = arenas_[plan.depth];
+    if (plan.arena_bytes > arena.capacity) {
+      // Grows only when a plan needs more than any before: steady state never gets here.
+      if (arena.base) model_.backend->release(arena.base);
+      arena.base = nullptr;
+      arena.base = model_.backend->allocate(plan.arena_bytes);
+      arena.capacity = plan.arena_bytes;
+    }
+    auto* base = static_cast<uint8_t*>(arena.base);
+    for (ValueId id : plan.arena_values)
+      plan.values[static_cast<size_t>(id)].data = base + plan.arena_offset[static_cast<size_t>(id)];
+    if (outputs)
+      for (const auto& [id, j] : plan.output_bindings) plan.values[static_cast<size_t>(id)].data = outputs[j].data;
+
+    current_ = &plan;
     KernelContext ctx;
-    ctx.threads = &pool_;
+    ctx.threads = pool_;
+    ctx.scope = this;
     for (const Step& step : plan.steps) {
       ctx.inputs = plan.step_inputs.data() + step.first_input;
       ctx.input_count = step.input_count;
@@ -104,22 +232,19 @@ class SessionImpl {
       } catch (const std::exception& e) {
         fail(ErrorKind::runtime, step.node->label(), ": ", e.what());
       }
+      // A subgraph's session may have run in between: the scope is this plan's again.
+      current_ = &plan;
     }
-    for (const auto& [id, j] : plan.output_copies) {
-      const Tensor& t = plan.values[static_cast<size_t>(id)];
-      if (t.nbytes() > 0) std::memcpy(outputs[j].data, t.data, t.nbytes());
-    }
-    ++runs_;
+    if (outputs)
+      for (const auto& [t, j] : plan.output_copies)
+        if (t->nbytes() > 0) std::memcpy(outputs[j].data, t->data, t->nbytes());
   }
 
-  uint64_t runs() const { return runs_; }
-  void set_step_observer(StepObserver* observer) { observer_ = observer; }
-
- private:
-  bool same_shapes(const Plan& plan, const TensorRef* inputs) const {
+  bool same_key(const Plan& plan, const TensorRef* inputs) const {
     for (size_t i = 0; i < plan.input_shapes.size(); ++i) {
       const Shape& s = plan.input_shapes[i];
-      if (s.size() != static_cast<size_t>(inputs[i].rank) || !std::equal(s.begin(), s.end(), inputs[i].dims))
+      if (plan.input_dtypes[i] != inputs[i].dtype || s.size() != static_cast<size_t>(inputs[i].rank) ||
+          !std::equal(s.begin(), s.end(), inputs[i].dims))
         return false;
     }
     for (const auto& [i, value] : plan.keyed_values)
@@ -128,18 +253,18 @@ class SessionImpl {
     return true;
   }
 
-  void check_outputs(const Plan& plan, const TensorRef* outputs) const {
-    for (size_t j = 0; j < plan.output_shapes.size(); ++j) {
+  void check_outputs(const std::vector<Shape>& shapes, const std::vector<DType>& dtypes, const TensorRef* outputs) const {
+    for (size_t j = 0; j < shapes.size(); ++j) {
       const TensorRef& out = outputs[j];
       const std::string& name = model_.outputs[j].name;
-      if (out.dtype != plan.output_dtypes[j])
-        fail(ErrorKind::invalid_argument, "output '", name, "' is ", dtype_name(plan.output_dtypes[j]),
+      if (out.dtype != dtypes[j])
+        fail(ErrorKind::invalid_argument, "output '", name, "' is ", dtype_name(dtypes[j]),
              ", the buffer given is ", dtype_name(out.dtype));
-      const Shape& shape = plan.output_shapes[j];
+      const Shape& shape = shapes[j];
       if (out.dims && (static_cast<size_t>(out.rank) != shape.size() || !std::equal(shape.begin(), shape.end(), out.dims)))
         fail(ErrorKind::out_of_range, "output '", name, "' has shape ", shape_to_string(shape),
              ", the buffer given is for ", shape_to_string(Shape(out.dims, out.dims + out.rank)));
-      const size_t bytes = static_cast<size_t>(shape_size(shape)) * dtype_size(plan.output_dtypes[j]);
+      const size_t bytes = static_cast<size_t>(shape_size(shape)) * dtype_size(dtypes[j]);
       if (out.byte_length != bytes)
         fail(ErrorKind::out_of_range, "output '", name, "' of shape ", shape_to_string(shape), " needs ", bytes,
              " bytes, the buffer given has ", out.byte_length);
@@ -149,14 +274,16 @@ class SessionImpl {
 
   const ModelImpl& model_;
   SessionOptions options_;
-  ThreadPool pool_;
-  // Inputs larger than this are never treated as shape-deciding values.
-  static constexpr size_t kMaxKeyedInputBytes = 1024;
+  std::unique_ptr<ThreadPool> own_pool_;
+  ThreadPool* pool_;
 
   std::vector<std::unique_ptr<Plan>> plans_;  // most recently used first
   std::vector<char> inputs_keyed_by_value_;   // per input: its value is part of the plan key
-  void* arena_ = nullptr;
-  size_t arena_capacity_ = 0;
+  std::vector<Arena> arenas_;                 // by segment depth
+  Plan* current_ = nullptr;                   // the segment running, for allocate_output
+  std::vector<Tensor> results_;               // run_owned's outputs
+  std::unordered_map<const ModelImpl*, Nested> nested_;
+  std::map<std::pair<const void*, int>, std::unique_ptr<AlignedBuffer>> scratch_;
   uint64_t runs_ = 0;
   StepObserver* observer_ = nullptr;
 };
@@ -165,13 +292,38 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& optio
     : model_(std::move(model)), impl_(std::make_unique<SessionImpl>(model_->impl(), options)) {}
 Session::~Session() = default;
 
+namespace {
+
+const std::vector<Shape>& shapes_of(const Plan& plan) {
+  if (!plan.complete())
+    fail(ErrorKind::invalid_argument, "output shapes depend on data computed in the run (", plan.paused_at->label(),
+         "): they are known only after it; use run_owned()");
+  return plan.output_shapes;
+}
+
+}  // namespace
+
 std::vector<Shape> Session::output_shapes(const std::vector<Shape>& input_shapes) {
-  return impl_->plan_for(input_shapes).output_shapes;
+  return shapes_of(impl_->plan_for(input_shapes));
 }
 
 std::vector<Shape> Session::output_shapes(const TensorRef* inputs, size_t input_count) {
   check_inputs(inputs, input_count);
-  return impl_->plan_for(inputs).output_shapes;
+  return shapes_of(impl_->plan_for(inputs, false));
+}
+
+bool Session::outputs_depend_on_data(const TensorRef* inputs, size_t input_count) {
+  check_inputs(inputs, input_count);
+  return impl_->outputs_depend_on_data(inputs);
+}
+
+bool Session::outputs_depend_on_data(const std::vector<Shape>& input_shapes) {
+  return !impl_->plan_for(input_shapes).complete();
+}
+
+const std::vector<Tensor>& Session::run_owned(const TensorRef* inputs, size_t input_count) {
+  check_inputs(inputs, input_count);
+  return impl_->run_owned(inputs);
 }
 
 void Session::run(const TensorRef* inputs, size_t input_count, const TensorRef* outputs, size_t output_count) {

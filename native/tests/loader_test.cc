@@ -269,7 +269,9 @@ void test_hand_built_model() {
   }
   for (const Node& n : g.nodes) {
     if (n.op_type == "If") {
-      EXPECT(n.inputs.size() == 1);  // the implicit inputs used for sorting are gone again
+      // 'cond', then the outer values its branches read (then's, else's), kept as implicit inputs.
+      EXPECT(n.inputs.size() == 3 && n.implicit_inputs == 2);
+      if (n.inputs.size() == 3) EXPECT(g.value(n.inputs[1]).name == "y" && g.value(n.inputs[2]).name == "mm");
       const Attribute* then_branch = n.attributes.find("then_branch");
       EXPECT(then_branch && then_branch->type == Attribute::Type::g && then_branch->g);
       if (then_branch && then_branch->g) {

@@ -50,10 +50,22 @@ class Session {
   // value (Reshape's shape fed by the caller) can only be planned this way.
   std::vector<Shape> output_shapes(const TensorRef* inputs, size_t input_count);
 
+  // Whether the outputs' shapes for these inputs are known only by computing them: the model has a
+  // node whose output sizes follow from data (NonZero, If, Loop, a Reshape fed by arithmetic on
+  // data). output_shapes() then fails; run() still works when the caller's buffers fit the result,
+  // and run_owned() always does.
+  bool outputs_depend_on_data(const TensorRef* inputs, size_t input_count);
+  bool outputs_depend_on_data(const std::vector<Shape>& input_shapes);
+
   // Computes outputs from inputs, both in the model's declared order. Output buffers are the caller's:
   // their dtype and shape must be those output_shapes() gives. Validates every count, dtype, shape
   // and byte length before touching memory. No heap allocation at an already-planned shape.
   void run(const TensorRef* inputs, size_t input_count, const TensorRef* outputs, size_t output_count);
+
+  // Computes and returns the outputs in memory this session owns, valid until its next run: for
+  // models whose output sizes are known only after a run (see outputs_depend_on_data). At an
+  // already-seen shape and data-dependent sizes no larger than before, no heap allocation.
+  const std::vector<Tensor>& run_owned(const TensorRef* inputs, size_t input_count);
 
   // Reports each computed node's time to `observer` (not owned; nullptr stops it).
   void set_step_observer(StepObserver* observer);

@@ -35,7 +35,7 @@ class ProtoWriter {
 
 struct AttrSpec {
   std::string name;
-  enum { kInt, kFloat, kInts, kString } kind;
+  enum { kInt, kFloat, kInts, kString, kGraph } kind;
   int64_t i = 0;
   float f = 0;
   std::vector<int64_t> ints;
@@ -44,6 +44,8 @@ struct AttrSpec {
   static AttrSpec real(std::string n, float v) { AttrSpec a{std::move(n), kFloat}; a.f = v; return a; }
   static AttrSpec list(std::string n, std::vector<int64_t> v) { AttrSpec a{std::move(n), kInts}; a.ints = std::move(v); return a; }
   static AttrSpec text(std::string n, std::string v) { AttrSpec a{std::move(n), kString}; a.s = std::move(v); return a; }
+  // A subgraph (If branch, Loop body): `graph_proto` is ModelWriter::graph_bytes() of the body.
+  static AttrSpec graph(std::string n, std::string graph_proto) { AttrSpec a{std::move(n), kGraph}; a.s = std::move(graph_proto); return a; }
 };
 
 class ModelWriter {
@@ -88,10 +90,18 @@ class ModelWriter {
         case AttrSpec::kFloat: w.float_field(2, a.f); w.int_field(20, 1); break;
         case AttrSpec::kInts: for (int64_t v : a.ints) w.int_field(8, v); w.int_field(20, 7); break;
         case AttrSpec::kString: w.bytes_field(4, a.s); w.int_field(20, 3); break;
+        case AttrSpec::kGraph: w.bytes_field(6, a.s); w.int_field(20, 5); break;
       }
       n.message(5, w);
     }
     graph_.message(1, n);
+  }
+
+  // The GraphProto alone, for a subgraph attribute (the opset is the enclosing model's).
+  std::string graph_bytes() const {
+    ProtoWriter graph = graph_;
+    graph.bytes_field(2, "subgraph");
+    return graph.bytes();
   }
 
   std::string bytes() const {

@@ -13,10 +13,11 @@ struct FileKey {
   uintmax_t size = 0;
   int64_t modified = 0;  // file clock ticks
   bool optimize = true;  // optimized and as-written graphs are different models
+  std::string provider;  // so are a model's CPU and CUDA loads (kernels and weights live apart)
 
   bool operator<(const FileKey& other) const {
-    return std::tie(canonical_path, size, modified, optimize) <
-           std::tie(other.canonical_path, other.size, other.modified, other.optimize);
+    return std::tie(canonical_path, size, modified, optimize, provider) <
+           std::tie(other.canonical_path, other.size, other.modified, other.optimize, other.provider);
   }
 };
 
@@ -42,6 +43,7 @@ std::shared_ptr<const Model> load_model_shared(const std::string& path, const Mo
   if (!error) key.modified = fs::last_write_time(key.canonical_path, error).time_since_epoch().count();
   // A path we cannot stat is left to the loader, whose error names the file and the reason.
   key.optimize = options.optimize;
+  key.provider = options.provider;
   if (error) return Model::load_file(path, options);
 
   ModelCache& models = cache();

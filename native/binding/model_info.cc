@@ -40,6 +40,7 @@ Napi::Object describe_model(Napi::Env env, const Model& model) {
   object.Set("opset", static_cast<double>(model.opset()));
   object.Set("weightBytes", static_cast<double>(model.weight_bytes()));
   object.Set("nodeCount", static_cast<double>(model.node_count()));
+  object.Set("provider", model.provider());
   return object;
 }
 

@@ -39,9 +39,11 @@ class Backend {
 const Backend& cpu_backend();
 
 // The backend a model loads onto for ModelOptions::provider ("cpu", "cuda", "auto"); `model` lets
-// "auto" check that every op has a kernel there. Throws Error(invalid_argument) for an unknown name
-// or for "cuda" where no GPU is usable, saying why.
+// "auto" check that every op has a kernel there. `cpu_fallback`: with "cuda", ops without a CUDA
+// kernel run their CPU kernel on host copies (true) or the model is refused (false). Throws
+// Error(invalid_argument) for an unknown name or for "cuda" where no GPU is usable, saying why.
 struct OnnxModel;
+const Backend& select_backend(const std::string& provider, const OnnxModel& model, bool cpu_fallback);
 const Backend& select_backend(const std::string& provider, const OnnxModel& model);
 
 }  // namespace inferd

@@ -116,13 +116,13 @@ Model::~Model() = default;
 
 std::shared_ptr<const Model> Model::load_file(const std::string& path, const ModelOptions& options) {
   OnnxModel onnx = load_onnx_file(path);
-  const Backend& backend = select_backend(options.provider, onnx);
+  const Backend& backend = select_backend(options.provider, onnx, options.cpu_fallback);
   return std::shared_ptr<const Model>(new Model(build(std::move(onnx), backend, options.optimize, false)));
 }
 
 std::shared_ptr<const Model> Model::load_bytes(const void* data, size_t size, const ModelOptions& options) {
   OnnxModel onnx = load_onnx_bytes(static_cast<const uint8_t*>(data), size, options.external_data_dir);
-  const Backend& backend = select_backend(options.provider, onnx);
+  const Backend& backend = select_backend(options.provider, onnx, options.cpu_fallback);
   return std::shared_ptr<const Model>(new Model(build(std::move(onnx), backend, options.optimize, false)));
 }
 

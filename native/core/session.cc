@@ -13,16 +13,24 @@
 #include "core/thread_pool.h"
 #include "inferd/error.h"
 
+#ifdef INFERD_HAS_CUDA
+#include "cuda/cuda_executor.h"
+#endif
+
 namespace inferd {
 
 class SessionImpl final : public RunScope {
  public:
   SessionImpl(const ModelImpl& model, const SessionOptions& options)
       : model_(model), options_(options), own_pool_(std::make_unique<ThreadPool>(std::max(options.threads, 1))),
-        pool_(own_pool_.get()) {}
+        pool_(own_pool_.get()) {
+    attach_device();
+  }
   // A session for a subgraph (If branch, Loop body), sharing its parent's threads.
   SessionImpl(const ModelImpl& model, const SessionOptions& options, ThreadPool* pool)
-      : model_(model), options_(options), pool_(pool) {}
+      : model_(model), options_(options), pool_(pool) {
+    attach_device();
+  }
   ~SessionImpl() override {
     for (Arena& arena : arenas_)
       if (arena.base) model_.backend->release(arena.base);
@@ -68,6 +76,15 @@ class SessionImpl final : public RunScope {
   // the caller's buffers were made, so the buffers are checked against what the run produced.
   void run(const TensorRef* inputs, const TensorRef* outputs) {
     Plan& plan = plan_for(inputs, false);
+#ifdef INFERD_HAS_CUDA
+    if (cuda_) {
+      // The GPU executor runs whole plans only (it refuses a segmented one, naming the node).
+      if (plan.complete()) check_outputs(plan.output_shapes, plan.output_dtypes, outputs);
+      cuda_->run(plan, grow_arena(plan), inputs, outputs, *pool_, observer_);
+      ++runs_;
+      return;
+    }
+#endif
     if (!plan.complete()) {
       const std::vector<Tensor>& produced = run_owned(inputs);
       std::vector<Shape> shapes;
@@ -89,6 +106,9 @@ class SessionImpl final : public RunScope {
 
   // Computes with outputs left in this session's memory, valid until its next run.
   const std::vector<Tensor>& run_owned(const TensorRef* inputs) {
+#ifdef INFERD_HAS_CUDA
+    if (cuda_) fail(ErrorKind::unsupported, "provider 'cuda': outputs whose sizes follow from computed data are not supported yet");
+#endif
     Plan* plan = &plan_for(inputs, true);
     bind_inputs(*plan, inputs);
     for (;;) {
@@ -192,8 +212,14 @@ class SessionImpl final : public RunScope {
       plan.values[static_cast<size_t>(plan.input_values[i])].data = inputs[i].data;
   }
 
-  // Binds a segment's arena (and, for a complete plan, the caller's outputs) and runs its steps.
-  void run_segment(Plan& plan, const TensorRef* outputs) {
+  void attach_device() {
+#ifdef INFERD_HAS_CUDA
+    if (gpu::runs_on_cuda(model_)) cuda_ = std::make_unique<gpu::CudaExecutor>(model_);
+#endif
+  }
+
+  // The arena for a segment at plan.depth, grown (through the model's backend) to what it needs.
+  void* grow_arena(const Plan& plan) {
     if (arenas_.size() <= plan.depth) arenas_.resize(plan.depth + 1);
     Arena& arena = arenas_[plan.depth];
     if (plan.arena_bytes > arena.capacity) {
@@ -203,7 +229,12 @@ class SessionImpl final : public RunScope {
       arena.base = model_.backend->allocate(plan.arena_bytes);
       arena.capacity = plan.arena_bytes;
     }
-    auto* base = static_cast<uint8_t*>(arena.base);
+    return arena.base;
+  }
+
+  // Binds a segment's arena (and, for a complete plan, the caller's outputs) and runs its steps.
+  void run_segment(Plan& plan, const TensorRef* outputs) {
+    auto* base = static_cast<uint8_t*>(grow_arena(plan));
     for (ValueId id : plan.arena_values)
       plan.values[static_cast<size_t>(id)].data = base + plan.arena_offset[static_cast<size_t>(id)];
     if (outputs)
@@ -286,6 +317,9 @@ class SessionImpl final : public RunScope {
   std::map<std::pair<const void*, int>, std::unique_ptr<AlignedBuffer>> scratch_;
   uint64_t runs_ = 0;
   StepObserver* observer_ = nullptr;
+#ifdef INFERD_HAS_CUDA
+  std::unique_ptr<gpu::CudaExecutor> cuda_;  // set when the model computes on the GPU
+#endif
 };
 
 Session::Session(std::shared_ptr<const Model> model, const SessionOptions& options)

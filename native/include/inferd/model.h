@@ -43,6 +43,9 @@ struct ModelOptions {
   // kernel and CPU fallback is off) or "auto" (CUDA when a GPU is visible and every op runs there,
   // else CPU).
   std::string provider = "cpu";
+  // With provider "cuda": ops without a CUDA kernel run their CPU kernel, the copies placed
+  // automatically (true), or the model is refused naming each such op (false).
+  bool cpu_fallback = true;
 };
 
 class ModelImpl;

@@ -33,6 +33,10 @@
 //            fractional-ms response times autocannon emits per response; autocannon's own latency
 //            histogram truncates to whole milliseconds, useless below 1 ms, so it is not used
 //   errors   connection errors + timeouts, summed over rounds; non-2xx likewise summed
+//   CPU µs/req  the server process's CPU time (user + system, Linux /proc, 10 ms ticks) per 2xx answer:
+//            its event-loop thread, and all its threads (workers, onnxruntime's pool, GC helpers). What
+//            a request costs the server, nearly independent of what else the machine runs, where req/s
+//            on a shared machine is not
 //
 // Prints markdown tables to stdout (progress to stderr) and writes .bench/http-throughput.json.
 // Environment: DURATION (s, default 5), ROUNDS (default 2), WARMUP (s, default 1),
@@ -225,26 +229,27 @@ type Server = 'inferd' | 'naive';
 
 interface Target {
   name: string;
+  pid?: number | undefined;  // the server process, for its CPU time
   url: string;
   method: 'GET' | 'POST';
   headers: Record<string, string>;
   body?: Buffer;
 }
 
-function inferdTarget(port: number, kind: Kind): Target {
+function inferdTarget(port: number, kind: Kind, pid?: number): Target {
   const url = `http://127.0.0.1:${port}/v2/models/${MODEL}/infer`;
   return kind === 'json'
-    ? { name: 'inferd', url, method: 'POST', headers: { 'content-type': 'application/json' }, body: jsonBody }
+    ? { name: 'inferd', pid, url, method: 'POST', headers: { 'content-type': 'application/json' }, body: jsonBody }
     : {
-      name: 'inferd', url, method: 'POST', body: tritonBody,
+      name: 'inferd', pid, url, method: 'POST', body: tritonBody,
       headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(tritonHeader.length) },
     };
 }
 
-function naiveTarget(port: number, kind: Kind): Target {
+function naiveTarget(port: number, kind: Kind, pid?: number): Target {
   return kind === 'json'
-    ? { name: 'naive', url: `http://127.0.0.1:${port}/infer/json`, method: 'POST', headers: { 'content-type': 'application/json' }, body: jsonBody }
-    : { name: 'naive', url: `http://127.0.0.1:${port}/infer/binary`, method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: rawBody };
+    ? { name: 'naive', pid, url: `http://127.0.0.1:${port}/infer/json`, method: 'POST', headers: { 'content-type': 'application/json' }, body: jsonBody }
+    : { name: 'naive', pid, url: `http://127.0.0.1:${port}/infer/binary`, method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: rawBody };
 }
 
 interface Answer {
@@ -342,8 +347,8 @@ async function verifyCeilings(port: number): Promise<void> {
   if (echo.status !== 200 || !echo.body.equals(rawBody)) throw new Error(`echo answered ${echo.status} with ${echo.body.length} bytes that are not its body`);
 }
 
-function echoTarget(port: number): Target {
-  return { name: 'echo', url: `http://127.0.0.1:${port}/echo`, method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: rawBody };
+function echoTarget(port: number, pid?: number): Target {
+  return { name: 'echo', pid, url: `http://127.0.0.1:${port}/echo`, method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: rawBody };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -361,6 +366,23 @@ interface Run {
   durationS: number;
   statusCodes: Record<string, number>;
   loadAvg1: number;  // the machine's 1-minute load average when the run ended (this benchmark's own load included)
+  loopCpuUsPerReq: number;   // the server's event-loop thread
+  totalCpuUsPerReq: number;  // all the server's threads
+}
+
+// CPU time (user + system) in µs of a process (all threads) and of its main thread; NaN without /proc.
+function cpuOf(pid: number | undefined): { loop: number; total: number } {
+  const read = (file: string) => {
+    const stat = readFileSync(file, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;  // clock ticks of 10 ms (USER_HZ 100)
+  };
+  try {
+    if (pid === undefined) throw new Error('no pid');
+    return { loop: read(`/proc/${pid}/task/${pid}/stat`), total: read(`/proc/${pid}/stat`) };
+  } catch {
+    return { loop: NaN, total: NaN };
+  }
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -371,6 +393,7 @@ function percentile(sorted: Float64Array, p: number): number {
 async function load(target: Target, connections: number, duration: number): Promise<Run> {
   let latencies = new Float64Array(1 << 16);
   let count = 0;
+  const cpuBefore = cpuOf(target.pid);
   const result = await new Promise<AutocannonResult>((resolve, reject) => {
     const instance = autocannon({
       url: target.url,
@@ -393,6 +416,7 @@ async function load(target: Target, connections: number, duration: number): Prom
     });
   });
   const sorted = latencies.subarray(0, count).sort();
+  const cpuAfter = cpuOf(target.pid);
   return {
     reqPerSec: result['2xx'] / result.duration,
     p50Ms: percentile(sorted, 0.5),
@@ -405,6 +429,8 @@ async function load(target: Target, connections: number, duration: number): Prom
     durationS: result.duration,
     statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count: n }]) => [code, n])),
     loadAvg1: loadavg()[0]!,
+    loopCpuUsPerReq: (cpuAfter.loop - cpuBefore.loop) / result['2xx'],
+    totalCpuUsPerReq: (cpuAfter.total - cpuBefore.total) / result['2xx'],
   };
 }
 
@@ -421,6 +447,8 @@ interface Summary {
   p99Ms: number;
   errors: number;
   non2xx: number;
+  loopCpuUsPerReq: number;
+  totalCpuUsPerReq: number;
   rounds: Run[];
 }
 
@@ -432,6 +460,8 @@ function summarize(runs: Run[]): Summary {
     p99Ms: median(runs.map((r) => r.p99Ms)),
     errors: runs.reduce((n, r) => n + r.errors, 0),
     non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
+    loopCpuUsPerReq: median(runs.map((r) => r.loopCpuUsPerReq)),
+    totalCpuUsPerReq: median(runs.map((r) => r.totalCpuUsPerReq)),
     rounds: runs,
   };
 }
@@ -439,7 +469,8 @@ function summarize(runs: Run[]): Summary {
 const fmt = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
 const describe = (r: Run) =>
   `${fmt(r.reqPerSec, 0)} req/s, p50 ${fmt(r.p50Ms, 3)} p90 ${fmt(r.p90Ms, 3)} p99 ${fmt(r.p99Ms, 3)} ms, ` +
-  `${r.errors} errors, ${r.non2xx} non-2xx, load average ${fmt(r.loadAvg1, 2)}`;
+  `${r.errors} errors, ${r.non2xx} non-2xx, server CPU ${fmt(r.loopCpuUsPerReq, 1)} / ${fmt(r.totalCpuUsPerReq, 1)} µs/req, ` +
+  `load average ${fmt(r.loadAvg1, 2)}`;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -466,7 +497,9 @@ async function main(): Promise<void> {
   const before = await verifyInference(inferdPort, naivePort);
   console.error(`answers checked: argmax ${EXPECTED_DIGIT} on inferd json/binary and naive json/binary, within ${TOLERANCE} of each other`);
 
-  const targets = (kind: Kind): Record<Server, Target> => ({ inferd: inferdTarget(inferdPort, kind), naive: naiveTarget(naivePort, kind) });
+  const targets = (kind: Kind): Record<Server, Target> => ({
+    inferd: inferdTarget(inferdPort, kind, inferd.proc.pid), naive: naiveTarget(naivePort, kind, naive.proc.pid),
+  });
   if (WARMUP > 0) {
     for (const kind of kinds) for (const server of servers) await load(targets(kind)[server], 16, WARMUP);
   }
@@ -494,8 +527,8 @@ async function main(): Promise<void> {
   await waitUntilAnswering(ceiling, `http://127.0.0.1:${ceilingPort}/`);
   await verifyCeilings(ceilingPort);
   const ceilingTargets: Target[] = [
-    { name: 'hello-world', url: `http://127.0.0.1:${ceilingPort}/`, method: 'GET', headers: {} },
-    echoTarget(ceilingPort),
+    { name: 'hello-world', pid: ceiling.proc.pid, url: `http://127.0.0.1:${ceilingPort}/`, method: 'GET', headers: {} },
+    echoTarget(ceilingPort, ceiling.proc.pid),
   ];
   if (WARMUP > 0) for (const target of ceilingTargets) await load(target, 16, WARMUP);
   const ceilings: { name: string; connections: number; run: Run }[] = [];
@@ -518,8 +551,8 @@ async function main(): Promise<void> {
     `autocannon on the same machine, pipelining 1; 1-min load average ${fmt(loadBefore, 2)} before, ` +
     `${fmt(Math.max(...Object.values(runs).flat().map((r) => r.loadAvg1), ...ceilings.map((c) => c.run.loadAvg1)), 2)} at most during the runs`);
   lines.push('');
-  lines.push('| body | conns | server | req/s | p50 ms | p90 ms | p99 ms | errors | non-2xx | req/s vs naive |');
-  lines.push('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('| body | conns | server | req/s | p50 ms | p90 ms | p99 ms | errors | non-2xx | server CPU µs/req (loop / all) | req/s vs naive |');
+  lines.push('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const kind of kinds) {
     for (const connections of CONNECTIONS) {
       const naiveSummary = summarize(runs[`${kind}/${connections}/naive`]!);
@@ -527,18 +560,19 @@ async function main(): Promise<void> {
         const s = server === 'naive' ? naiveSummary : summarize(runs[`${kind}/${connections}/${server}`]!);
         results.push({ kind, connections, server, ...s });
         lines.push(`| ${kind} | ${connections} | ${server} | ${fmt(s.reqPerSec, 0)} | ${fmt(s.p50Ms, 3)} | ${fmt(s.p90Ms, 3)} | ` +
-          `${fmt(s.p99Ms, 3)} | ${s.errors} | ${s.non2xx} | ${fmt(s.reqPerSec / naiveSummary.reqPerSec, 2)}× |`);
+          `${fmt(s.p99Ms, 3)} | ${s.errors} | ${s.non2xx} | ${fmt(s.loopCpuUsPerReq, 1)} / ${fmt(s.totalCpuUsPerReq, 1)} | ` +
+          `${fmt(s.reqPerSec / naiveSummary.reqPerSec, 2)}× |`);
       }
     }
   }
   lines.push('');
   lines.push(`### Ceilings: Fastify hello world (GET /) and binary echo (POST /echo, ${rawBody.length} bytes), once`);
   lines.push('');
-  lines.push('| ceiling | conns | req/s | p50 ms | p90 ms | p99 ms | errors | non-2xx |');
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('| ceiling | conns | req/s | p50 ms | p90 ms | p99 ms | errors | non-2xx | server CPU µs/req (loop / all) |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const { name, connections, run } of ceilings) {
     lines.push(`| ${name} | ${connections} | ${fmt(run.reqPerSec, 0)} | ${fmt(run.p50Ms, 3)} | ${fmt(run.p90Ms, 3)} | ` +
-      `${fmt(run.p99Ms, 3)} | ${run.errors} | ${run.non2xx} |`);
+      `${fmt(run.p99Ms, 3)} | ${run.errors} | ${run.non2xx} | ${fmt(run.loopCpuUsPerReq, 1)} / ${fmt(run.totalCpuUsPerReq, 1)} |`);
   }
 
   // The target: binary at 64 and 256 connections, inferd ≥ 3× naive req/s with a lower p99; JSON, at least

@@ -27,6 +27,9 @@ export class NumberRun {
 // The request's JSON, with NumberRuns where the data allows; JSON.parse's reading if this parser
 // stumbles (and a 400 if JSON.parse does too).
 export function parseRequestJson(body: Uint8Array, end: number): unknown {
+  // A header with no tensor data (a binary-extension request's JSON part, typically) has no numbers
+  // to keep as text, and JSON.parse reads it in less than half this parser's time.
+  if (!mayHoldTensorData(body, end)) return parseWithJsonParse(body, end);
   try {
     return new Parser(body, end).document();
   } catch {
@@ -34,6 +37,13 @@ export function parseRequestJson(body: Uint8Array, end: number): unknown {
     // deep enough to exhaust the stack): JSON.parse decides.
     return parseWithJsonParse(body, end);
   }
+}
+
+// False only when the JSON certainly has no `data` member: neither the bytes "data" nor an escape
+// (which could spell the key another way) occur in it.
+function mayHoldTensorData(body: Uint8Array, end: number): boolean {
+  const json = Buffer.from(body.buffer, body.byteOffset, end);
+  return json.indexOf('"data"') >= 0 || json.indexOf(BACKSLASH) >= 0;
 }
 
 // The first `end` bytes of the body through JSON.parse; a 400 naming the problem if it is not JSON.

@@ -7,6 +7,8 @@ import type { Registry } from 'prom-client';
 
 export interface HistogramSeries {
   observe(value: number): void;
+  // `times` observations of the same value (e.g. a batch's compute time, once per request in it).
+  observeMany(value: number, times: number): void;
 }
 
 class Series implements HistogramSeries {
@@ -25,6 +27,15 @@ class Series implements HistogramSeries {
     this.counts[i]! += 1;
     this.sum += value;
     this.count += 1;
+  }
+
+  observeMany(value: number, times: number): void {
+    const bounds = this.bounds;
+    let i = 0;
+    while (i < bounds.length && value > bounds[i]!) ++i;
+    this.counts[i]! += times;
+    this.sum += value * times;
+    this.count += times;
   }
 }
 

@@ -18,7 +18,7 @@ import { outOfRange } from '../engine/errors.js';
 import { DrainRate } from './drain-rate.js';
 import { ServingError } from './errors.js';
 import { PriorityLevelQueue, type RequestQueue } from './request-queue.js';
-import type { Batch, BatchExecutor, BatchingConfig, QueuedRequest } from './types.js';
+import type { Batch, BatchExecutor, BatchingConfig, CancelSignal, QueuedRequest } from './types.js';
 
 export type RejectionReason = 'overloaded' | 'closed' | 'too_large';
 
@@ -45,9 +45,13 @@ const LONGEST_TIMER_MS = 2 ** 31 - 1;
 // What must be undone when a request leaves the queue, however it leaves.
 interface QueueEntry {
   deadlineTimer: NodeJS.Timeout | undefined;
-  signal: AbortSignal | undefined;
+  signal: CancelSignal | undefined;
   onAbort: (() => void) | undefined;
 }
+
+// The entry of every request with neither a deadline nor a signal (most of them): nothing to undo, so
+// they share one entry rather than each allocating its own.
+const NOTHING_TO_UNDO: QueueEntry = Object.freeze({ deadlineTimer: undefined, signal: undefined, onAbort: undefined });
 
 export interface BatchPlan<R extends QueuedRequest> {
   readonly requests: R[];
@@ -130,14 +134,14 @@ export class Scheduler<R extends QueuedRequest> {
     return this.batchesInFlight;
   }
 
-  submit(request: R, signal?: AbortSignal): void {
+  submit(request: R, signal?: CancelSignal): void {
     const { config } = this;
     if (this.closing !== undefined) {
-      this.notify((hooks) => hooks.onRejected?.('closed'));
+      this.notify(this.hooks.onRejected, 'closed');
       throw new ServingError('INFERD_ERR_CLOSED', `request ${request.id} refused: the scheduler is closed`);
     }
     if (config.maxBatchSize > 0 && request.rows > config.maxBatchSize) {
-      this.notify((hooks) => hooks.onRejected?.('too_large'));
+      this.notify(this.hooks.onRejected, 'too_large');
       throw outOfRange(
         `request ${request.id} has ${request.rows} rows, more than the model's maxBatchSize of ${config.maxBatchSize}`,
       );
@@ -149,17 +153,17 @@ export class Scheduler<R extends QueuedRequest> {
     }
     if (signal?.aborted) {
       request.fail(new ServingError('INFERD_ERR_CANCELLED', `request ${request.id} was cancelled before it was queued`));
-      this.notify((hooks) => hooks.onCancelled?.(request));
+      this.notify(this.hooks.onCancelled, request);
       return;
     }
     if (request.deadline <= performance.now()) {
       request.fail(timedOut(request));
-      this.notify((hooks) => hooks.onExpired?.(request));
+      this.notify(this.hooks.onExpired, request);
       return;
     }
     if (this.queue.size >= config.queueCapacity) {
       const retryAfterMs = this.retryAfterMs();
-      this.notify((hooks) => hooks.onRejected?.('overloaded'));
+      this.notify(this.hooks.onRejected, 'overloaded');
       throw new ServingError(
         'INFERD_ERR_OVERLOADED',
         `request ${request.id} refused: ${this.queue.size} requests are queued, the model's capacity; ` +
@@ -168,16 +172,19 @@ export class Scheduler<R extends QueuedRequest> {
       );
     }
 
-    const entry: QueueEntry = { deadlineTimer: undefined, signal: undefined, onAbort: undefined };
+    const deadlined = Number.isFinite(request.deadline);
+    const entry: QueueEntry = deadlined || signal !== undefined
+      ? { deadlineTimer: undefined, signal: undefined, onAbort: undefined }
+      : NOTHING_TO_UNDO;
     this.queue.push(request);
     this.entries.set(request, entry);
-    if (Number.isFinite(request.deadline)) this.armDeadline(request, entry);
+    if (deadlined) this.armDeadline(request, entry);
     if (signal !== undefined) {
       entry.signal = signal;
       entry.onAbort = () => this.cancel(request);
       signal.addEventListener('abort', entry.onAbort, { once: true });
     }
-    this.notify((hooks) => hooks.onQueueDepth?.(this.queue.size));
+    this.notify(this.hooks.onQueueDepth, this.queue.size);
     this.scheduleDispatch();
   }
 
@@ -220,7 +227,7 @@ export class Scheduler<R extends QueuedRequest> {
     if (entry === undefined) return false;
     this.entries.delete(request);
     this.queue.remove(request);
-    clearTimeout(entry.deadlineTimer);
+    if (entry.deadlineTimer !== undefined) clearTimeout(entry.deadlineTimer);
     if (entry.signal !== undefined && entry.onAbort !== undefined) {
       entry.signal.removeEventListener('abort', entry.onAbort);
     }
@@ -230,7 +237,7 @@ export class Scheduler<R extends QueuedRequest> {
   private expire(request: R): void {
     if (!this.leave(request)) return;
     request.fail(timedOut(request));
-    this.notify((hooks) => hooks.onExpired?.(request));
+    this.notify(this.hooks.onExpired, request);
     this.afterLeaving();
   }
 
@@ -240,14 +247,14 @@ export class Scheduler<R extends QueuedRequest> {
     request.fail(
       new ServingError('INFERD_ERR_CANCELLED', `request ${request.id} was cancelled after ${waitedMs} ms in the queue`),
     );
-    this.notify((hooks) => hooks.onCancelled?.(request));
+    this.notify(this.hooks.onCancelled, request);
     this.afterLeaving();
   }
 
   // A request left the queue without being dispatched: the oldest request, and so the batching
   // delay, may have changed, and the scheduler may have become idle.
   private afterLeaving(): void {
-    this.notify((hooks) => hooks.onQueueDepth?.(this.queue.size));
+    this.notify(this.hooks.onQueueDepth, this.queue.size);
     this.scheduleDispatch();
     this.resolveIdleWaiters();
   }
@@ -313,8 +320,8 @@ export class Scheduler<R extends QueuedRequest> {
     for (const request of plan.requests) this.leave(request);
     const batch: Batch<R> = { requests: plan.requests, rows: plan.rows, formedAt: performance.now() };
     this.batchesInFlight++;
-    this.notify((hooks) => hooks.onDispatch?.(batch));
-    this.notify((hooks) => hooks.onQueueDepth?.(this.queue.size));
+    this.notify(this.hooks.onDispatch, batch);
+    this.notify(this.hooks.onQueueDepth, this.queue.size);
     let running: Promise<void>;
     try {
       running = Promise.resolve(this.execute(batch));
@@ -335,7 +342,7 @@ export class Scheduler<R extends QueuedRequest> {
       if (error !== undefined) failBatch(batch, error);
     } finally {
       // Even if a request's fail() throws, the freed instance must take the next batch.
-      this.notify((hooks) => hooks.onSettled?.(batch, ms));
+      this.notify(this.hooks.onSettled, batch, ms);
       this.dispatchReady();
       this.resolveIdleWaiters();
     }
@@ -352,9 +359,12 @@ export class Scheduler<R extends QueuedRequest> {
     for (const resolve of waiters) resolve();
   }
 
-  private notify(call: (hooks: SchedulerHooks<R>) => void): void {
+  // Calls a hook as a method of the hooks object. The hook and its arguments are passed rather than
+  // wrapped in a closure: this runs several times per request.
+  private notify<A, B>(hook: ((a: A, b: B) => void) | undefined, a: A, b?: B): void {
+    if (hook === undefined) return;
     try {
-      call(this.hooks);
+      hook.call(this.hooks, a, b as B);
     } catch (error) {
       process.emitWarning(asError(error), { code: 'INFERD_SCHEDULER_HOOK_FAILED' });
     }

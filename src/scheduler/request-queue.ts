@@ -44,6 +44,11 @@ export class DeadlineQueue<R extends QueuedRequest> implements RequestQueue<R> {
   }
 
   remove(request: R): boolean {
+    // A batch is taken from the front of the queue, so the head is the usual case.
+    if (this.items[0] === request) {
+      this.items.shift();
+      return true;
+    }
     // Equal keys only occur for equal ids, which callers should not reuse; scan them anyway.
     for (let i = this.firstIndexNotBefore(request); i < this.items.length; i++) {
       const item = this.items[i] as R;
@@ -57,7 +62,7 @@ export class DeadlineQueue<R extends QueuedRequest> implements RequestQueue<R> {
   }
 
   [Symbol.iterator](): Iterator<R> {
-    return this.items[Symbol.iterator]();
+    return new ArrayWalk(this.items);
   }
 
   private firstIndexNotBefore(request: R): number {
@@ -116,8 +121,8 @@ export class PriorityLevelQueue<R extends QueuedRequest> implements RequestQueue
     return true;
   }
 
-  *[Symbol.iterator](): Iterator<R> {
-    for (const level of this.levels) yield* level;
+  [Symbol.iterator](): Iterator<R> {
+    return new LevelsWalk(this.levels);
   }
 
   private level(request: R): RequestQueue<R> {
@@ -126,5 +131,57 @@ export class PriorityLevelQueue<R extends QueuedRequest> implements RequestQueue
       throw new RangeError(`priority ${request.priority} is outside 1..${this.levels.length}`);
     }
     return level;
+  }
+}
+
+// The batcher walks the queue on every dispatch, a step per queued request, so these iterators
+// allocate nothing per step: each returns one result object, updated in place (for…of reads `value`
+// before it asks for the next step). A generator with yield*, or a wrapped array iterator, allocated a
+// result per step and per level, several times the cost of the walk itself.
+class ArrayWalk<R> implements Iterator<R> {
+  readonly #result = { done: false, value: undefined as R | undefined };
+  #index = 0;
+
+  constructor(private readonly items: readonly R[]) {}
+
+  next(): IteratorResult<R> {
+    const result = this.#result;
+    if (this.#index < this.items.length) {
+      result.value = this.items[this.#index++];
+    } else {
+      result.done = true;
+      result.value = undefined;
+    }
+    return result as IteratorResult<R>;
+  }
+}
+
+class LevelsWalk<R extends QueuedRequest> implements Iterator<R> {
+  readonly #result = { done: false, value: undefined as R | undefined };
+  #level = 0;
+  #inner: Iterator<R> | undefined;
+
+  constructor(private readonly levels: readonly RequestQueue<R>[]) {}
+
+  next(): IteratorResult<R> {
+    const result = this.#result;
+    for (;;) {
+      if (this.#inner === undefined) {
+        const queue = this.levels[this.#level++];
+        if (queue === undefined) {
+          result.done = true;
+          result.value = undefined;
+          return result as IteratorResult<R>;
+        }
+        if (queue.size === 0) continue;
+        this.#inner = queue[Symbol.iterator]();
+      }
+      const step = this.#inner.next();
+      if (step.done !== true) {
+        result.value = step.value;
+        return result as IteratorResult<R>;
+      }
+      this.#inner = undefined;
+    }
   }
 }

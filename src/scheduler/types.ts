@@ -47,3 +47,12 @@ export interface Batch<R extends QueuedRequest = QueuedRequest> {
 // Computes a batch and settles each of its requests (resolve with outputs, or fail); resolves when
 // the batch's worker is free again. The scheduler counts it in flight until then.
 export type BatchExecutor<R extends QueuedRequest = QueuedRequest> = (batch: Batch<R>) => Promise<void>;
+
+// What cancels a queued request: an AbortSignal, or any object with the same three members (the HTTP
+// server passes a lighter one per request than an AbortController's signal, which is an EventTarget).
+// The scheduler adds one 'abort' listener while the request is queued and removes it when it leaves.
+export interface CancelSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}

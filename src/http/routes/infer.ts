@@ -4,9 +4,11 @@
 // that disconnects has its queued request cancelled; Server-Timing reports queue and compute time.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { RawTensor } from '../../engine/feeds.js';
+import type { InferOptions } from '../../engine/model-runner.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { recordPhase, startRequestSpan } from '../../observability/tracing.js';
 import { ServingError } from '../../scheduler/errors.js';
+import { ClientGone } from '../client-gone.js';
 import { badRequest } from '../http-error.js';
 import { decodeInferRequest } from '../oip-request.js';
 import { encodeInferResponse } from '../oip-response.js';
@@ -43,44 +45,24 @@ export function inferRoutes(state: ServerState): FastifyPluginAsync {
         }
 
         // A client that goes away before its answer has its queued request dropped.
-        const controller = new AbortController();
-        const onClose = () => {
-          if (!reply.raw.writableEnded) controller.abort();
-        };
-        reply.raw.once('close', onClose);
+        const options: InferOptions = { signal: new ClientGone(reply.raw) };
+        if (decoded.priority !== undefined) options.priority = decoded.priority;
+        if (decoded.timeoutMicros !== undefined) options.timeoutMs = decoded.timeoutMicros / 1000;
 
         const started = performance.now();
-        const result = await state.engine.inferDetailed(served.name, feeds, {
-          signal: controller.signal,
-          ...(decoded.priority !== undefined && { priority: decoded.priority }),
-          ...(decoded.timeoutMicros !== undefined && { timeoutMs: decoded.timeoutMicros / 1000 }),
-        });
+        const result = await state.engine.inferDetailed(served.name, feeds, options);
         const { queueMs, computeMs } = result.timing;
         recordPhase(span, 'queue', started, started + queueMs);
         recordPhase(span, 'compute', started + queueMs, started + queueMs + computeMs);
 
         const serializeStart = performance.now();
-        const outputs = Object.entries(result.outputs);
-        const requested = decoded.outputs;
-        if (requested !== undefined) {
-          for (const r of requested) {
-            if (result.outputs[r.name] === undefined) {
-              throw badRequest(`unknown output '${r.name}'; the model's outputs are ${outputs.map(([n]) => `'${n}'`).join(', ')}`);
-            }
-          }
-        }
-        const binaryByName = new Map(requested?.map((r) => [r.name, r.binary]));
         const encoded = encodeInferResponse({
           modelName: served.name,
           modelVersion: served.version,
           ...(decoded.id !== undefined && { id: decoded.id }),
-          outputs: outputs
-            .filter(([name]) => requested === undefined || binaryByName.has(name))
-            .map(([name, tensor]) => ({ name, tensor })),
-          binary: (name) => binaryByName.get(name) ?? decoded.binaryDataOutputDefault,
+          ...selectOutputs(result.outputs, decoded.outputs, decoded.binaryDataOutputDefault),
         });
         recordPhase(span, 'serialize', serializeStart, performance.now());
-        reply.raw.off('close', onClose);
         return reply
           .headers(encoded.headers)
           .header('server-timing', `queue;dur=${queueMs.toFixed(3)}, compute;dur=${computeMs.toFixed(3)}`)
@@ -95,4 +77,30 @@ export function inferRoutes(state: ServerState): FastifyPluginAsync {
     app.post<{ Params: InferParams }>('/v2/models/:name/infer', infer);
     app.post<{ Params: InferParams }>('/v2/models/:name/versions/:version/infer', infer);
   };
+}
+
+const always = (value: boolean) => (value ? () => true : () => false);
+const ALWAYS_BINARY = always(true);
+const NEVER_BINARY = always(false);
+
+// The outputs the request asked for (all of them when it named none), in the model's order, and
+// whether each goes back as binary data. An unknown name is a 400.
+function selectOutputs(
+  outputs: Record<string, Tensor>,
+  requested: readonly { name: string; binary: boolean }[] | undefined,
+  binaryDefault: boolean,
+): { outputs: { name: string; tensor: Tensor }[]; binary: (name: string) => boolean } {
+  const selected: { name: string; tensor: Tensor }[] = [];
+  if (requested === undefined) {
+    for (const name in outputs) selected.push({ name, tensor: outputs[name]! });
+    return { outputs: selected, binary: binaryDefault ? ALWAYS_BINARY : NEVER_BINARY };
+  }
+  for (const r of requested) {
+    if (outputs[r.name] === undefined) {
+      throw badRequest(`unknown output '${r.name}'; the model's outputs are ${Object.keys(outputs).map((n) => `'${n}'`).join(', ')}`);
+    }
+  }
+  const binaryByName = new Map(requested.map((r) => [r.name, r.binary]));
+  for (const name in outputs) if (binaryByName.has(name)) selected.push({ name, tensor: outputs[name]! });
+  return { outputs: selected, binary: (name) => binaryByName.get(name) ?? binaryDefault };
 }

@@ -1,6 +1,6 @@
 // inferd's public API.
 export { InferenceSession, inspectModel } from './engine/session.js';
-export type { Feed, RunOptions, SessionOptions, TensorMetadata } from './engine/session.js';
+export type { Backend, Feed, ModelOptions, ProviderName, RunOptions, SessionOptions, TensorMetadata } from './engine/session.js';
 export { type Tensor, elementCount, isTensor, tensor } from './engine/tensor.js';
 export type { RawTensor } from './engine/feeds.js';
 export {

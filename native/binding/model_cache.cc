@@ -14,10 +14,11 @@ struct FileKey {
   int64_t modified = 0;  // file clock ticks
   bool optimize = true;  // optimized and as-written graphs are different models
   std::string provider;  // so are a model's CPU and CUDA loads (kernels and weights live apart)
+  bool cpu_fallback = true;  // and a CUDA load that refuses CPU-only ops from one that allows them
 
   bool operator<(const FileKey& other) const {
-    return std::tie(canonical_path, size, modified, optimize, provider) <
-           std::tie(other.canonical_path, other.size, other.modified, other.optimize, other.provider);
+    return std::tie(canonical_path, size, modified, optimize, provider, cpu_fallback) <
+           std::tie(other.canonical_path, other.size, other.modified, other.optimize, other.provider, other.cpu_fallback);
   }
 };
 
@@ -44,6 +45,7 @@ std::shared_ptr<const Model> load_model_shared(const std::string& path, const Mo
   // A path we cannot stat is left to the loader, whose error names the file and the reason.
   key.optimize = options.optimize;
   key.provider = options.provider;
+  key.cpu_fallback = options.cpu_fallback;
   if (error) return Model::load_file(path, options);
 
   ModelCache& models = cache();

@@ -1,5 +1,6 @@
 #include "session_wrap.h"
 
+#include <cstring>
 #include <string>
 
 #include "errors.h"
@@ -31,9 +32,21 @@ std::shared_ptr<const Model> load_model(Napi::Value source, const ModelOptions& 
 }
 
 // options.optimize (default true): load-time graph optimizations.
+// options.provider (default "cpu"): "cpu", "cuda" or "auto" (see ModelOptions::provider).
+// options.cpuFallback (default true): with CUDA, ops without a CUDA kernel run on the CPU (else refused).
 ModelOptions read_model_options(Napi::Value value) {
   ModelOptions options;
   if (!value.IsObject()) return options;
+  const Napi::Value provider = value.As<Napi::Object>().Get("provider");
+  if (!provider.IsUndefined()) {
+    if (!provider.IsString()) fail(ErrorKind::invalid_argument, "new Session(source, options): options.provider must be a string");
+    options.provider = provider.As<Napi::String>().Utf8Value();
+  }
+  const Napi::Value cpu_fallback = value.As<Napi::Object>().Get("cpuFallback");
+  if (!cpu_fallback.IsUndefined()) {
+    if (!cpu_fallback.IsBoolean()) fail(ErrorKind::invalid_argument, "new Session(source, options): options.cpuFallback must be a boolean");
+    options.cpu_fallback = cpu_fallback.As<Napi::Boolean>().Value();
+  }
   const Napi::Value optimize = value.As<Napi::Object>().Get("optimize");
   if (optimize.IsUndefined()) return options;
   if (!optimize.IsBoolean()) fail(ErrorKind::invalid_argument, "new Session(source, options): options.optimize must be a boolean");
@@ -85,6 +98,7 @@ Napi::Function SessionWrap::define(Napi::Env env) {
                          InstanceMethod<&SessionWrap::output_shapes>("outputShapes"),
                          InstanceMethod<&SessionWrap::run>("run"),
                          InstanceAccessor<&SessionWrap::run_count>("runCount"),
+                         InstanceAccessor<&SessionWrap::last_output_shapes>("lastOutputShapes"),
                      });
 }
 
@@ -133,7 +147,8 @@ const std::vector<Shape>& SessionWrap::plan_output_shapes() {
     dims += input_ranks_[i];
   }
   has_plan_ = false;
-  planned_output_shapes_ = session_->output_shapes(input_shapes);
+  planned_data_dependent_ = session_->outputs_depend_on_data(input_shapes);
+  planned_output_shapes_ = planned_data_dependent_ ? std::vector<Shape>{} : session_->output_shapes(input_shapes);
   planned_input_dims_ = input_dims_;
   planned_input_ranks_ = input_ranks_;
   has_plan_ = true;
@@ -145,6 +160,7 @@ Napi::Value SessionWrap::output_shapes(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     read_input_dims(info[0]);
     const std::vector<Shape>& shapes = plan_output_shapes();
+    if (planned_data_dependent_) return env.Null();
     Napi::Array result = Napi::Array::New(env, shapes.size());
     for (size_t o = 0; o < shapes.size(); ++o) {
       Napi::Array dims = Napi::Array::New(env, shapes[o].size());
@@ -186,8 +202,10 @@ Napi::Value SessionWrap::run(const Napi::CallbackInfo& info) {
       dims += input_ranks_[i];
     }
 
-    const std::vector<Shape>& output_shapes = plan_output_shapes();
     const bool caller_outputs = info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsNull();
+    if (session_->outputs_depend_on_data(input_refs_.data(), input_refs_.size()))
+      return run_data_dependent(env, caller_outputs ? info[2] : env.Undefined());
+    const std::vector<Shape>& output_shapes = plan_output_shapes();
     Napi::Array output_values;
     if (caller_outputs) {
       output_values = expect_array(info[2], "outputs", outputs, "output");
@@ -205,8 +223,43 @@ Napi::Value SessionWrap::run(const Napi::CallbackInfo& info) {
     }
 
     session_->run(input_refs_.data(), input_refs_.size(), output_refs_.data(), output_refs_.size());
+    last_run_data_dependent_ = false;
     return output_values;
   });
+}
+
+Napi::Value SessionWrap::run_data_dependent(Napi::Env env, const Napi::Value& caller_outputs) {
+  const std::vector<TensorInfo>& outputs = model_->outputs();
+  // The results live in the session until its next run, so they are copied out once, here: into
+  // the caller's buffers, which must have the sizes the run produced, or into new typed arrays.
+  const std::vector<Tensor>& produced = session_->run_owned(input_refs_.data(), input_refs_.size());
+  Napi::Array output_values =
+      caller_outputs.IsUndefined() ? Napi::Array::New(env, outputs.size()) : expect_array(caller_outputs, "outputs", outputs, "output");
+  last_output_shapes_.clear();
+  last_run_data_dependent_ = true;
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    const Tensor& t = produced[o];
+    TensorInfo info = outputs[o];
+    info.dtype = t.dtype;
+    if (caller_outputs.IsUndefined())
+      output_values.Set(static_cast<uint32_t>(o), allocate_typed_array(env, info, t.size()));
+    const TensorRef out = tensor_ref_for(output_values.Get(static_cast<uint32_t>(o)), info, "output", t.shape.data(), t.rank());
+    if (t.nbytes() > 0) std::memcpy(out.data, t.data, t.nbytes());
+    last_output_shapes_.push_back(t.shape);
+  }
+  return output_values;
+}
+
+Napi::Value SessionWrap::last_output_shapes(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  const std::vector<Shape>& shapes = last_run_data_dependent_ ? last_output_shapes_ : planned_output_shapes_;
+  Napi::Array result = Napi::Array::New(env, shapes.size());
+  for (size_t o = 0; o < shapes.size(); ++o) {
+    Napi::Array dims = Napi::Array::New(env, shapes[o].size());
+    for (size_t d = 0; d < shapes[o].size(); ++d) dims.Set(d, static_cast<double>(shapes[o][d]));
+    result.Set(o, dims);
+  }
+  return result;
 }
 
 }  // namespace inferd::binding

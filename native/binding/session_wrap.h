@@ -5,8 +5,9 @@
 //
 //   new Session(source: string | Uint8Array, options?: { threads?: number })
 //   describe() → { inputs, outputs, opset, weightBytes, nodeCount }
-//   outputShapes(inputDims: number[][]) → number[][]
+//   outputShapes(inputDims: number[][]) → number[][], or null when the sizes follow from computed data
 //   run(inputs: TypedArray[], inputDims: number[][], outputs?: TypedArray[]) → TypedArray[]
+//   lastOutputShapes: number[][] (the shapes the last run produced)
 //   runCount: number
 #pragma once
 
@@ -32,6 +33,9 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value output_shapes(const Napi::CallbackInfo& info);
   Napi::Value run(const Napi::CallbackInfo& info);
   Napi::Value run_count(const Napi::CallbackInfo& info);
+  Napi::Value last_output_shapes(const Napi::CallbackInfo& info);
+  // A run whose output sizes are known only once computed: results copied out of the session.
+  Napi::Value run_data_dependent(Napi::Env env, const Napi::Value& caller_outputs);
 
   // Reads one dims array per model input into input_dims_ / input_ranks_.
   void read_input_dims(Napi::Value value);
@@ -51,6 +55,9 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   std::vector<int64_t> planned_input_dims_;
   std::vector<int> planned_input_ranks_;
   std::vector<Shape> planned_output_shapes_;
+  bool planned_data_dependent_ = false;
+  std::vector<Shape> last_output_shapes_;  // of the last run, when it was data-dependent
+  bool last_run_data_dependent_ = false;
 };
 
 }  // namespace inferd::binding

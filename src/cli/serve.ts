@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine } from '../engine/engine.js';
-import type { ModelLoadOptions } from '../engine/model-config.js';
+import { type ModelLoadOptions, parseProvider } from '../engine/model-config.js';
 import { startTracing } from '../observability/tracing.js';
 import { DEFAULT_BODY_LIMIT, buildServer } from '../http/server.js';
 import { type RepositoryModel, scanRepository, singleModel } from '../serving/model-repository.js';
@@ -27,6 +27,7 @@ const SETTINGS = {
   'queue-capacity': ['INFERD_QUEUE_CAPACITY', 'default queued requests per model before 503'],
   'timeout-ms': ['INFERD_TIMEOUT_MS', 'default queue timeout in ms (0: none)'],
   instances: ['INFERD_INSTANCES', 'default batches of a model in flight'],
+  provider: ['INFERD_PROVIDER', 'default provider: cpu, cuda (fails without a GPU) or auto (default cpu)'],
   'body-limit': ['INFERD_BODY_LIMIT', `largest request body in bytes (default ${DEFAULT_BODY_LIMIT})`],
   'shutdown-timeout-ms': ['INFERD_SHUTDOWN_TIMEOUT_MS', 'longest drain on SIGTERM before exiting anyway (default 30000)'],
   'log-level': ['INFERD_LOG_LEVEL', 'pino log level (default info; silent for none)'],
@@ -71,6 +72,7 @@ function defaultsFrom(s: Partial<Record<Setting, string>>): ModelLoadOptions {
   set('queueCapacity', integer(s, 'queue-capacity', 1));
   set('defaultTimeoutMs', integer(s, 'timeout-ms'));
   set('instances', integer(s, 'instances', 1));
+  if (s.provider !== undefined) set('provider', parseProvider(s.provider, '--provider'));
   if (s['preferred-batch'] !== undefined) {
     set('preferredBatchSizes', s['preferred-batch'].split(',').map((v) => {
       const n = Number(v);

@@ -12,14 +12,20 @@ import { WorkerPool, type WorkerPoolOptions } from '../pool/worker-pool.js';
 import { ServingError } from '../scheduler/errors.js';
 import type { Feed, RawTensor } from './feeds.js';
 import type { InferResult } from './infer-request.js';
-import { type ModelConfig, type ModelLoadOptions, hasBatchDimension, resolveConfig } from './model-config.js';
+import { type ModelConfig, type ModelLoadOptions, hasBatchDimension, modelOptionsFor, resolveConfig } from './model-config.js';
 import { type InferOptions, ModelRunner } from './model-runner.js';
-import { InferenceSession, type TensorMetadata } from './session.js';
+import { type Backend, InferenceSession, type ModelOptions, type ProviderName, type TensorMetadata } from './session.js';
 import type { Tensor } from './tensor.js';
 
 export interface EngineOptions extends WorkerPoolOptions {
   // The registry metrics are kept in (default: a new one per engine).
   registry?: Registry;
+  // Where models compute unless their load options say otherwise (default 'cpu'): 'cpu'; 'cuda',
+  // which fails to load a model when no GPU is visible; or 'auto', CUDA when a GPU is visible and
+  // every op of the model has a CUDA kernel, else the CPU.
+  provider?: ProviderName;
+  // With CUDA, whether ops without a CUDA kernel may run on the CPU (default true).
+  cpuFallback?: boolean;
 }
 
 export interface ModelDescription {
@@ -28,6 +34,8 @@ export interface ModelDescription {
   inputs: readonly TensorMetadata[];
   outputs: readonly TensorMetadata[];
   opset: number;
+  // The backend the model computes on ('auto' resolved).
+  provider: Backend;
   config: ModelConfig;
 }
 
@@ -60,9 +68,14 @@ export class Engine {
   readonly metrics: EngineMetrics;
   readonly #pool: WorkerPool;
   readonly #models = new Map<string, ModelRunner>();
+  readonly #defaults: ModelOptions;  // for models whose load options leave them out
   #closing: Promise<void> | undefined;
 
   private constructor(options: EngineOptions) {
+    this.#defaults = {
+      ...(options.provider !== undefined && { provider: options.provider }),
+      ...(options.cpuFallback !== undefined && { cpuFallback: options.cpuFallback }),
+    };
     this.#pool = new WorkerPool(options);
     this.metrics = new EngineMetrics(options.registry ?? new Registry(), () => this.#pool.utilization);
   }
@@ -95,12 +108,13 @@ export class Engine {
     const resolved = path.resolve(modelPath);
     const name = options.name ?? path.basename(resolved, path.extname(resolved));
     if (this.#models.has(name)) throw new TypeError(`a model named '${name}' is already loaded`);
-    const session = InferenceSession.load(resolved, { threads: 1 });
+    const session = InferenceSession.load(resolved, { threads: 1, ...modelOptionsFor(options, this.#defaults) });
     const batchable = hasBatchDimension(session.inputs, session.outputs);
     const config = resolveConfig(options, batchable, this.#pool.workers, `model '${name}'`);
     const runner = new ModelRunner(name, resolved, `${name}#${++loadCounter}`, config, session,
       this.#pool.threadsPerWorker, this.#pool, this.metrics);
     this.#models.set(name, runner);
+    this.metrics.gpu.setModelProvider(name, session.provider);
     return new LoadedModel(this, name);
   }
 
@@ -113,7 +127,7 @@ export class Engine {
     const runner = this.#runner(name);
     return {
       name, path: runner.path, inputs: runner.inputs, outputs: runner.outputs, opset: runner.session.opset,
-      config: runner.config,
+      provider: runner.session.provider, config: runner.config,
     };
   }
 
@@ -145,6 +159,7 @@ export class Engine {
     await runner.close();
     this.#pool.unloadModel(runner.key);
     this.metrics.forgetModel(name);
+    this.metrics.gpu.forgetModel(name);
   }
 
   // Refuses new requests, lets queued and in-flight ones finish, stops the workers.

@@ -1,13 +1,32 @@
 // A model's serving configuration: the batching semantics of Triton's dynamic batcher, with defaults
 // that fit a model whose inputs and outputs all lead with a dynamic batch dimension.
 import type { BatchingConfig } from '../scheduler/types.js';
-import type { TensorMetadata } from './session.js';
+import type { ModelOptions, ProviderName, TensorMetadata } from './session.js';
 
 export type ModelConfig = BatchingConfig;
 
 export interface ModelLoadOptions extends Partial<ModelConfig> {
   // The name requests use; defaults to the file name without its extension.
   name?: string;
+  // Where the model computes: 'cpu', 'cuda' or 'auto' (default: the engine's, else 'cpu').
+  provider?: ProviderName;
+  // With CUDA, whether ops without a CUDA kernel may run on the CPU (default: the engine's, else true).
+  cpuFallback?: boolean;
+}
+
+export const PROVIDERS: readonly ProviderName[] = ['cpu', 'cuda', 'auto'];
+
+// A provider named by a user (flag, environment, config file); `where` names the source in the error.
+export function parseProvider(value: unknown, where: string): ProviderName {
+  if (typeof value === 'string' && (PROVIDERS as readonly string[]).includes(value)) return value as ProviderName;
+  throw new RangeError(`${where}: provider must be one of ${PROVIDERS.map((p) => `'${p}'`).join(', ')}, got ${JSON.stringify(value)}`);
+}
+
+// The options a model loads with: its own, else the engine's defaults.
+export function modelOptionsFor(options: ModelLoadOptions, defaults: ModelOptions): ModelOptions {
+  const provider = options.provider ?? defaults.provider;
+  const cpuFallback = options.cpuFallback ?? defaults.cpuFallback;
+  return { ...(provider !== undefined && { provider }), ...(cpuFallback !== undefined && { cpuFallback }) };
 }
 
 export const DEFAULT_MAX_BATCH_SIZE = 32;

@@ -6,12 +6,15 @@ import { type WorkerPool } from '../pool/worker-pool.js';
 import { SlotPool, layout } from '../pool/slot-pool.js';
 import { Scheduler } from '../scheduler/dynamic-batcher.js';
 import { ServingError } from '../scheduler/errors.js';
-import type { Batch } from '../scheduler/types.js';
-import type { EngineMetrics } from '../observability/metrics.js';
+import type { Batch, CancelSignal } from '../scheduler/types.js';
+import type { EngineMetrics, Tally } from '../observability/metrics.js';
+import type { HistogramSeries } from '../observability/model-histogram.js';
+import type { SlotLayout } from '../pool/slot-pool.js';
+import type { TensorPlacement } from '../pool/types.js';
 import { type TypedArray, elementSize, typedArrayConstructorFor } from './dtypes.js';
 import { outOfRange } from './errors.js';
 import { type Feed, type RawTensor, checkNames, orderFeeds } from './feeds.js';
-import { InferRequest, type InferResult } from './infer-request.js';
+import { InferRequest, type InferResult, batchSignature } from './infer-request.js';
 import type { ModelConfig } from './model-config.js';
 import type { InferenceSession, TensorMetadata } from './session.js';
 import { type Tensor, elementCount } from './tensor.js';
@@ -21,8 +24,26 @@ export interface InferOptions {
   priority?: number;
   // Fail the request if it is still queued after this long; may only shorten the model's default.
   timeoutMs?: number;
-  // Cancels the request if it is still queued when the signal aborts.
-  signal?: AbortSignal;
+  // Cancels the request if it is still queued when the signal aborts (an AbortSignal, or any object
+  // with its `aborted`, `addEventListener` and `removeEventListener`).
+  signal?: CancelSignal;
+}
+
+const NO_OPTIONS: InferOptions = Object.freeze({});
+
+// Where a batch of one shape goes in its slot and what each caller's outputs look like. A model is
+// sent batches of the same few shapes over and over, so the runner keeps the last one.
+interface BatchShape {
+  readonly signature: string;
+  readonly rows: number;
+  readonly placed: SlotLayout;
+  readonly fullBatchBytes: number;
+  // Per output: its name and dtype, the dims after the batch dimension and the elements per row.
+  readonly outputs: readonly { name: string; dtype: Tensor['dtype']; dims: readonly number[]; perRow: number }[];
+  // Per output, by a request's row count: the (frozen) dims of its part, shared by the requests.
+  readonly dimsByRows: Map<number, readonly number[]>[];
+  // Output sizes follow from computed data: each request runs alone, its outputs come back whole.
+  readonly dataDependent: boolean;
 }
 
 export class ModelRunner {
@@ -32,20 +53,21 @@ export class ModelRunner {
   readonly #batched: boolean;
   // This model's metric series, resolved once: label lookups per request cost more than the updates.
   readonly #series: {
-    ok: { inc(): void };
-    requestSeconds: { observe(v: number): void };
-    queueSeconds: { observe(v: number): void };
-    computeSeconds: { observe(v: number): void };
+    ok: Tally;
+    requestSeconds: HistogramSeries;
+    queueSeconds: HistogramSeries;
+    computeSeconds: HistogramSeries;
   };
-  readonly #settled = (request: InferRequest, error?: Error) => {
-    if (error === undefined) {
-      this.#series.ok.inc();
-      this.#series.requestSeconds.observe((performance.now() - request.enqueuedAt) / 1000);
-    } else {
-      const code = (error as { code?: string }).code ?? 'error';
-      this.metrics.requests.inc({ model: this.name, status: code.replace(/^INFERD_ERR_/, '').toLowerCase() });
-    }
+  readonly #failed = (_request: InferRequest, error: Error) => {
+    const code = (error as { code?: string }).code ?? 'error';
+    this.metrics.requests.inc({ model: this.name, status: code.replace(/^INFERD_ERR_/, '').toLowerCase() });
   };
+  // The signature of the last request's dims, by the identity of its dims arrays: callers that pass
+  // bare typed arrays share cached dims arrays, so most requests reuse it.
+  #lastDims: readonly (readonly number[])[] = [];
+  #lastSignature = '';
+  #lastShape: BatchShape | undefined;
+  #unbatchedCount = 0;
 
   constructor(
     readonly name: string,
@@ -59,28 +81,26 @@ export class ModelRunner {
   ) {
     this.#inputIndex = new Map(session.inputs.map((info, index) => [info.name, index]));
     this.#batched = config.maxBatchSize > 0;
-    this.#slots = new SlotPool(config.instances);
-    const labels = { model: name };
+    // Slots of a GPU model are pinned so that host↔device copies run asynchronously.
+    this.#slots = new SlotPool(config.instances, { pinHostMemory: session.provider === 'cuda' });
+    const batchSize = metrics.batchSize.labels(name);
+    const batchFillRatio = metrics.batchFillRatio.labels(name);
+    this.#scheduler = new Scheduler<InferRequest>(config, (batch) => this.#compute(batch), {
+      onDispatch: (batch) => {
+        batchSize.observe(batch.rows);
+        if (this.#batched) batchFillRatio.observe(batch.rows / config.maxBatchSize);
+      },
+      onExpired: () => this.#count('timeout'),
+      onCancelled: () => this.#count('cancelled'),
+      onRejected: (reason) => this.#count(reason),
+    });
+    // The queue-depth and in-flight gauges read the scheduler when scraped.
     this.#series = {
-      ok: metrics.requests.labels(name, 'ok'),
+      ok: metrics.watchModel(name, this.#scheduler),
       requestSeconds: metrics.requestSeconds.labels(name),
       queueSeconds: metrics.queueSeconds.labels(name),
       computeSeconds: metrics.computeSeconds.labels(name),
     };
-    this.#scheduler = new Scheduler<InferRequest>(config, (batch) => this.#compute(batch), {
-      onDispatch: (batch) => {
-        metrics.batchSize.observe(labels, batch.rows);
-        if (this.#batched) metrics.batchFillRatio.observe(labels, batch.rows / config.maxBatchSize);
-        metrics.inflightBatches.inc(labels);
-      },
-      onSettled: () => metrics.inflightBatches.dec(labels),
-      onExpired: () => this.#count('timeout'),
-      onCancelled: () => this.#count('cancelled'),
-      onRejected: (reason) => this.#count(reason),
-      onQueueDepth: (depth) => metrics.queueDepth.set(labels, depth),
-    });
-    metrics.queueDepth.set(labels, 0);
-    metrics.inflightBatches.set(labels, 0);
   }
 
   get inputs(): readonly TensorMetadata[] {
@@ -100,20 +120,34 @@ export class ModelRunner {
   }
 
   // Validates the request at once (a caller mistake never waits in a queue), then queues it.
-  infer(feeds: Record<string, Feed | RawTensor> | Feed, options: InferOptions = {}): Promise<InferResult> {
+  infer(feeds: Record<string, Feed | RawTensor> | Feed, options: InferOptions = NO_OPTIONS): Promise<InferResult> {
     const named = this.#named(feeds);
     checkNames(named, this.#inputIndex, 'input');
     const { data, dims } = orderFeeds(this.inputs, named, true);
-    const bytes = this.#checkShapes(data, dims);
+    this.#checkShapes(data, dims);
     const rows = this.#batched ? (dims[0]?.[0] ?? 1) : 1;
     const priority = options.priority ?? this.config.defaultPriority;
     if (!Number.isSafeInteger(priority) || priority < 1 || priority > this.config.priorityLevels) {
       throw outOfRange(`priority must be an integer in 1..${this.config.priorityLevels} for model '${this.name}', got ${priority}`);
     }
-    const request = new InferRequest(bytes, dims, rows, this.#batched, priority, this.#deadline(options.timeoutMs),
-      this.#settled);
+    const now = performance.now();
+    const request = new InferRequest(data, dims, rows, this.#signature(dims), priority, now,
+      this.#deadline(now, options.timeoutMs), this.#failed);
     this.#scheduler.submit(request, options.signal);
     return request.promise;
+  }
+
+  #signature(dims: readonly (readonly number[])[]): string {
+    if (!this.#batched) return batchSignature(dims, false, ++this.#unbatchedCount);
+    const last = this.#lastDims;
+    let same = last.length === dims.length;
+    for (let i = 0; same && i < dims.length; ++i) same = last[i] === dims[i];
+    if (!same) {
+      // Copied: a caller may reuse and change its dims arrays.
+      this.#lastDims = dims.map((d) => (Object.isFrozen(d) ? d : [...d]));
+      this.#lastSignature = batchSignature(dims, true, 0);
+    }
+    return this.#lastSignature;
   }
 
   // In-flight and queued requests finish; new ones are refused.
@@ -136,23 +170,26 @@ export class ModelRunner {
   }
 
   // The slot copy trusts these checks, so they cover everything the native run would check later.
-  // Returns each input as a byte view (raw tensors already are), which is what the slot copy takes.
-  #checkShapes(data: readonly TypedArray[], dims: readonly (readonly number[])[]): Uint8Array[] {
+  // (Plain loops: this runs for every request.)
+  #checkShapes(data: readonly TypedArray[], dims: readonly (readonly number[])[]): void {
     let rows: number | undefined;
-    const bytes: Uint8Array[] = [];
-    this.inputs.forEach((info, i) => {
+    const inputs = this.inputs;
+    for (let i = 0; i < inputs.length; ++i) {
+      const info = inputs[i]!;
       const d = dims[i]!;
       if (info.hasShape) {
         if (d.length !== info.dims.length) {
           throw outOfRange(`input '${info.name}' must have rank ${info.dims.length}, got dims [${d.join(', ')}]`);
         }
-        info.dims.forEach((declared, axis) => {
+        for (let axis = 0; axis < d.length; ++axis) {
+          const declared = info.dims[axis]!;
           if (declared >= 0 && d[axis] !== declared) {
             throw outOfRange(`input '${info.name}': dimension ${axis} must be ${declared}, got ${d[axis]}`);
           }
-        });
+        }
       }
-      for (const [axis, dim] of d.entries()) {
+      for (let axis = 0; axis < d.length; ++axis) {
+        const dim = d[axis]!;
         if (!Number.isSafeInteger(dim) || dim < 0) throw outOfRange(`input '${info.name}': dimension ${axis} is ${dim}`);
       }
       const array = data[i]!;
@@ -161,9 +198,6 @@ export class ModelRunner {
         throw outOfRange(`input '${info.name}' of dims [${d.join(', ')}] needs ${elementCount(d)} ${info.dtype} elements ` +
           `(${needed} bytes), got ${array.byteLength} bytes`);
       }
-      // A byte view (an object, not a copy) per input: the slot copy is byte-wise so that raw,
-      // unaligned binary-body tensors and typed arrays take the same single copy.
-      bytes.push(array instanceof Uint8Array ? array : new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
       if (this.#batched) {
         if ((d[0] ?? 0) < 1) throw outOfRange(`input '${info.name}': the batch dimension must be at least 1`);
         if (rows !== undefined && d[0] !== rows) {
@@ -171,83 +205,181 @@ export class ModelRunner {
         }
         rows = d[0];
       }
-    });
-    return bytes;
+    }
   }
 
-  #deadline(timeoutMs: number | undefined): number {
+  #deadline(now: number, timeoutMs: number | undefined): number {
     const model = this.config.defaultTimeoutMs > 0 ? this.config.defaultTimeoutMs : Infinity;
     if (timeoutMs !== undefined && !(timeoutMs > 0)) throw outOfRange(`timeoutMs must be > 0, got ${timeoutMs}`);
-    return performance.now() + Math.min(model, timeoutMs ?? Infinity);
+    return now + Math.min(model, timeoutMs ?? Infinity);
   }
 
-  async #compute(batch: Batch<InferRequest>): Promise<void> {
-    const requests = batch.requests;
-    const first = requests[0]!;
-    const inputDims = first.dims.map((d) => (this.#batched ? [batch.rows, ...d.slice(1)] : d));
-    const outputDims = this.session.outputDims(Object.fromEntries(this.inputs.map((info, i) => [info.name, inputDims[i]!])));
+  // The layout and output shapes of a batch like this one (same signature and rows), or new ones.
+  #shapeOf(first: InferRequest, rows: number): BatchShape {
+    const last = this.#lastShape;
+    if (last !== undefined && last.rows === rows && last.signature === first.signature) return last;
+    const inputDims = first.dims.map((d) => (this.#batched ? [rows, ...d.slice(1)] : d));
+    const namedDims = Object.fromEntries(this.inputs.map((info, i) => [info.name, inputDims[i]!]));
+    if (this.session.outputsDependOnData(namedDims)) {
+      return {
+        signature: first.signature, rows, fullBatchBytes: 0, outputs: [], dimsByRows: [], dataDependent: true,
+        placed: layout(this.inputs.map((info, i) => ({ dtype: info.dtype, dims: inputDims[i]! })), []),
+      };
+    }
+    const outputDims = this.session.outputDims(namedDims);
     const placed = layout(
       this.inputs.map((info, i) => ({ dtype: info.dtype, dims: inputDims[i]! })),
       this.outputs.map((info) => ({ dtype: info.dtype, dims: outputDims[info.name]! })),
     );
+    const shape: BatchShape = {
+      signature: first.signature,
+      rows,
+      placed,
+      // A full batch of this signature needs about maxBatchSize/rows times the bytes.
+      fullBatchBytes: this.#batched ? Math.ceil((placed.bytes * this.config.maxBatchSize) / rows) : placed.bytes,
+      outputs: this.outputs.map((info) => {
+        const dims = outputDims[info.name]!;
+        return { name: info.name, dtype: info.dtype, dims, perRow: elementCount(dims.slice(1)) };
+      }),
+      dimsByRows: this.outputs.map(() => new Map<number, readonly number[]>()),
+      dataDependent: false,
+    };
+    // An unbatched model's requests each have their own signature: nothing to reuse.
+    if (this.#batched) this.#lastShape = shape;
+    return shape;
+  }
+
+  async #compute(batch: Batch<InferRequest>): Promise<void> {
+    const requests = batch.requests;
+    const shape = this.#shapeOf(requests[0]!, batch.rows);
+    if (shape.dataDependent) {
+      // Rows of a data-dependent output (NonZero's indices, a Loop's stack) do not map back to the
+      // requests that fed them: each request computes alone, one after another in this batch's slot
+      // turn (the model's slots bound how many batches are in flight).
+      for (const request of requests) {
+        await this.#computeAlone(request, requests.length === 1 ? shape : this.#shapeOf(request, request.rows), batch.rows);
+      }
+      return;
+    }
+    const { placed } = shape;
     const dispatchedAt = performance.now();
-    // A full batch of this signature needs about maxBatchSize/rows times the bytes.
-    const fullBatchBytes = this.#batched ? Math.ceil((placed.bytes * this.config.maxBatchSize) / batch.rows) : placed.bytes;
-    const slot = this.#slots.acquire(placed.bytes, fullBatchBytes);
+    const slot = this.#slots.acquire(placed.bytes, shape.fullBatchBytes);
+    let outputs: TypedArray[];
+    let computeMs: number;
     try {
       // The one copy on the way in: each request's rows, straight into its place in the slot.
-      placed.inputs.forEach((placement, i) => {
-        const target = new Uint8Array(slot.buffer, placement.byteOffset);
-        let offset = 0;
-        for (const request of requests) {
-          const source = request.inputs[i]!;
-          target.set(source, offset);
-          offset += source.byteLength;
-        }
-      });
-      const result = await this.pool.run({
-        modelKey: this.key, modelPath: this.path, threads: this.threadsPerWorker, buffer: slot.buffer,
+      for (let i = 0; i < placed.inputs.length; ++i) this.#copyInput(requests, i, slot.buffer, placed.inputs[i]!);
+      ({ computeMs } = await this.pool.run({
+        modelKey: this.key, modelPath: this.path, modelOptions: this.session.modelOptions, threads: this.threadsPerWorker,
+        buffer: slot.buffer,
         inputs: placed.inputs, outputs: placed.outputs,
-      });
+      }));
       // The one copy on the way out: the slot is reused by the next batch, so the outputs move to
       // memory of their own (one allocation per output per batch); each caller gets views of its rows.
-      const outputs = placed.outputs.map((placement, j) => {
+      outputs = placed.outputs.map((placement, j) => {
         const Constructor = typedArrayConstructorFor(this.outputs[j]!.dtype);
         return new Constructor(slot.buffer, placement.byteOffset, elementCount(placement.dims)).slice();
       });
-      // Per output, once per batch: the dims after the batch dimension and the elements per row.
-      const shapes = this.outputs.map((info) => {
-        const dims = outputDims[info.name]!;
-        return { name: info.name, dtype: info.dtype, dims, rest: dims.slice(1), perRow: elementCount(dims.slice(1)) };
-      });
-      // Requests of a batch mostly have the same number of rows: they share one frozen dims array.
-      const dimsByRows = shapes.map(() => new Map<number, readonly number[]>());
-      let row = 0;
-      for (const request of requests) {
-        const fetched: Record<string, Tensor> = {};
-        for (let j = 0; j < shapes.length; ++j) {
-          const { name, dtype, dims, rest, perRow } = shapes[j]!;
-          const all = outputs[j]!;
-          if (!this.#batched) {
-            fetched[name] = { dtype, dims, data: all };
-            continue;
-          }
-          let rowDims = dimsByRows[j]!.get(request.rows);
-          if (rowDims === undefined) dimsByRows[j]!.set(request.rows, (rowDims = Object.freeze([request.rows, ...rest])));
-          fetched[name] = { dtype, dims: rowDims, data: all.subarray(row * perRow, (row + request.rows) * perRow) as TypedArray };
-        }
-        row += request.rows;
-        const queueMs = dispatchedAt - request.enqueuedAt;
-        this.#series.queueSeconds.observe(queueMs / 1000);
-        this.#series.computeSeconds.observe(result.computeMs / 1000);
-        request.succeed({ outputs: fetched, timing: { queueMs, computeMs: result.computeMs, batchSize: batch.rows } });
-      }
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
       for (const request of requests) request.fail(failure);
+      return;
     } finally {
       this.#slots.release(slot);
     }
+    this.#deliver(requests, shape, outputs, dispatchedAt, computeMs, batch.rows);
+  }
+
+  // One request of a model whose output sizes follow from computed data: inputs through a slot as
+  // usual, outputs back in the worker's result.
+  async #computeAlone(request: InferRequest, shape: BatchShape, batchSize: number): Promise<void> {
+    const { placed } = shape;
+    const dispatchedAt = performance.now();
+    const slot = this.#slots.acquire(placed.bytes, placed.bytes);
+    let result;
+    try {
+      for (let i = 0; i < placed.inputs.length; ++i) this.#copyInput([request], i, slot.buffer, placed.inputs[i]!);
+      result = await this.pool.run({
+        modelKey: this.key, modelPath: this.path, modelOptions: this.session.modelOptions, threads: this.threadsPerWorker,
+        buffer: slot.buffer,
+        inputs: placed.inputs, outputs: [], outputsDependOnData: true,
+      });
+    } catch (error) {
+      request.fail(error instanceof Error ? error : new Error(String(error)));
+      return;
+    } finally {
+      this.#slots.release(slot);
+    }
+    const fetched: Record<string, Tensor> = {};
+    this.outputs.forEach((info, j) => {
+      const produced = result.outputs?.[j];
+      const data = produced?.data ?? new (typedArrayConstructorFor(info.dtype))(0);
+      fetched[info.name] = { dtype: info.dtype, dims: Object.freeze([...(produced?.dims ?? [0])]), data: data as TypedArray };
+    });
+    const queueMs = dispatchedAt - request.enqueuedAt;
+    if (!request.succeed({ outputs: fetched, timing: { queueMs, computeMs: result.computeMs, batchSize } })) return;
+    const series = this.#series;
+    series.ok.count += 1;
+    series.queueSeconds.observe(queueMs / 1000);
+    series.requestSeconds.observe((performance.now() - request.enqueuedAt) / 1000);
+    series.computeSeconds.observeMany(result.computeMs / 1000, 1);
+  }
+
+  // Copies input `i` of every request of a batch, in order, to its place in the slot. A typed array of
+  // the input's own class is copied through a view of that class (a memcpy, with no per-request view
+  // object); anything else — raw body bytes, possibly unaligned — through byte views.
+  #copyInput(requests: readonly InferRequest[], i: number, buffer: SharedArrayBuffer, placement: TensorPlacement): void {
+    const Typed = typedArrayConstructorFor(this.inputs[i]!.dtype);
+    const regionBytes = elementCount(placement.dims) * Typed.BYTES_PER_ELEMENT;
+    let typedTarget: TypedArray | undefined;
+    let byteTarget: Uint8Array | undefined;
+    let offset = 0;
+    for (let r = 0; r < requests.length; ++r) {
+      const source = requests[r]!.inputs[i]!;
+      if (source instanceof Typed && Typed.BYTES_PER_ELEMENT > 1 && offset % Typed.BYTES_PER_ELEMENT === 0) {
+        typedTarget ??= new Typed(buffer, placement.byteOffset, regionBytes / Typed.BYTES_PER_ELEMENT);
+        (typedTarget as Float32Array).set(source as Float32Array, offset / Typed.BYTES_PER_ELEMENT);
+      } else {
+        byteTarget ??= new Uint8Array(buffer, placement.byteOffset, regionBytes);
+        byteTarget.set(source instanceof Uint8Array ? source : new Uint8Array(source.buffer, source.byteOffset, source.byteLength), offset);
+      }
+      offset += source.byteLength;
+    }
+  }
+
+  // Hands each request of a computed batch its rows of the outputs, and counts them: a success is
+  // one tally bump and three histogram updates, with one clock reading for the whole batch.
+  #deliver(requests: readonly InferRequest[], shape: BatchShape, outputs: TypedArray[], dispatchedAt: number,
+    computeMs: number, batchSize: number): void {
+    const series = this.#series;
+    const finishedAt = performance.now();
+    const shapes = shape.outputs;
+    let row = 0;
+    let delivered = 0;
+    for (let r = 0; r < requests.length; ++r) {
+      const request = requests[r]!;
+      const fetched: Record<string, Tensor> = {};
+      for (let j = 0; j < shapes.length; ++j) {
+        const { name, dtype, dims, perRow } = shapes[j]!;
+        const all = outputs[j]!;
+        if (!this.#batched) {
+          fetched[name] = { dtype, dims, data: all };
+          continue;
+        }
+        const byRows = shape.dimsByRows[j]!;
+        let rowDims = byRows.get(request.rows);
+        if (rowDims === undefined) byRows.set(request.rows, (rowDims = Object.freeze([request.rows, ...dims.slice(1)])));
+        fetched[name] = { dtype, dims: rowDims, data: all.subarray(row * perRow, (row + request.rows) * perRow) as TypedArray };
+      }
+      row += request.rows;
+      const queueMs = dispatchedAt - request.enqueuedAt;
+      if (!request.succeed({ outputs: fetched, timing: { queueMs, computeMs, batchSize } })) continue;
+      ++delivered;
+      series.queueSeconds.observe(queueMs / 1000);
+      series.requestSeconds.observe((finishedAt - request.enqueuedAt) / 1000);
+    }
+    series.ok.count += delivered;
+    series.computeSeconds.observeMany(computeMs / 1000, delivered);
   }
 
   // SharedArrayBuffers created for this model's slots so far.

@@ -16,12 +16,17 @@ export interface NativeTensorInfo {
   hasShape: boolean; // false when the model declares no shape at all
 }
 
+// Where a model computes: what a load asks for, and the backend it got ("auto" resolves to one).
+export type ProviderName = 'cpu' | 'cuda' | 'auto';
+export type Backend = 'cpu' | 'cuda';
+
 export interface NativeModelDescription {
   inputs: NativeTensorInfo[];
   outputs: NativeTensorInfo[];
   opset: number;
   weightBytes: number;
   nodeCount: number;
+  provider: Backend;
 }
 
 export interface NativeUnsupportedOp {
@@ -44,20 +49,42 @@ export interface NativeInspection {
 
 export interface NativeSession {
   describe(): NativeModelDescription;
-  outputShapes(inputDims: readonly (readonly number[])[]): number[][];
+  // null when the output sizes follow from computed data (NonZero, If, Loop…): known only by running.
+  outputShapes(inputDims: readonly (readonly number[])[]): number[][] | null;
   // Inputs in the model's input order; outputs written in place when given, else allocated.
   run<T extends ArrayBufferView[]>(inputs: readonly ArrayBufferView[], inputDims: readonly (readonly number[])[], outputs: T): T;
   run(inputs: readonly ArrayBufferView[], inputDims: readonly (readonly number[])[]): ArrayBufferView[];
   readonly runCount: number;
+  // The output shapes the last run produced.
+  readonly lastOutputShapes: number[][];
+}
+
+export interface NativeSessionOptions {
+  threads?: number;
+  optimize?: boolean;
+  provider?: ProviderName;
+  cpuFallback?: boolean;
 }
 
 export interface NativeSessionConstructor {
-  new (source: string | Uint8Array, options?: { threads?: number; optimize?: boolean }): NativeSession;
+  new (source: string | Uint8Array, options?: NativeSessionOptions): NativeSession;
+}
+
+// One GPU as NVML reports it.
+export interface NativeGpuStats {
+  name: string;
+  utilizationPercent: number;
+  memoryUsedBytes: number;
+  memoryTotalBytes: number;
 }
 
 export interface NativeAddon {
   Session: NativeSessionConstructor;
   inspect(path: string): NativeInspection;
+  // null without a GPU, without NVML, or in a build without CUDA.
+  gpuStats(): NativeGpuStats | null;
+  // Pins the view's memory for asynchronous copies (cudaHostRegister); false where there is no GPU.
+  registerHostMemory(view: ArrayBufferView): boolean;
 }
 
 let addon: NativeAddon | undefined;

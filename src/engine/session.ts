@@ -5,10 +5,11 @@
 import { type DType, type TypedArray, isTypedArray, typedArrayConstructorFor } from './dtypes.js';
 import { invalidArgument } from './errors.js';
 import { type Feed, checkNames, describeInfo, orderFeeds } from './feeds.js';
-import { type NativeSession, type NativeTensorInfo, loadAddon } from './native-addon.js';
+import { type Backend, type NativeSession, type NativeTensorInfo, type ProviderName, loadAddon } from './native-addon.js';
 import { type Tensor, elementCount } from './tensor.js';
 
 export type { Feed } from './feeds.js';
+export type { Backend, ProviderName } from './native-addon.js';
 
 export interface TensorMetadata {
   readonly name: string;
@@ -18,11 +19,21 @@ export interface TensorMetadata {
   readonly hasShape: boolean;
 }
 
-export interface SessionOptions {
-  // Intra-op threads for one run (default 1: compute on the calling thread only).
-  threads?: number;
+// The options that decide which loaded model a session gets: sessions of one model path loaded with
+// equal options (in any thread) share one copy of its weights.
+export interface ModelOptions {
   // Load-time graph optimizations (default true); false runs the graph exactly as written.
   optimize?: boolean;
+  // Where the model computes (default 'cpu'). 'cuda' fails when no GPU is visible; 'auto' is CUDA
+  // when a GPU is visible and every op of the model has a CUDA kernel, else the CPU.
+  provider?: ProviderName;
+  // With CUDA: ops without a CUDA kernel run on the CPU (default true), or the model is refused.
+  cpuFallback?: boolean;
+}
+
+export interface SessionOptions extends ModelOptions {
+  // Intra-op threads for one run (default 1: compute on the calling thread only).
+  threads?: number;
 }
 
 export interface RunOptions {
@@ -39,15 +50,19 @@ export class InferenceSession {
   readonly opset: number;
   readonly weightBytes: number;
   readonly nodeCount: number;
+  // The backend the model computes on ('auto' resolved).
+  readonly provider: Backend;
+  // What the session was loaded with, for loading the same model (and weights) in another thread.
+  readonly modelOptions: Readonly<ModelOptions>;
 
   readonly #native: NativeSession;
   readonly #inputIndex: ReadonlyMap<string, number>;
   readonly #outputIndex: ReadonlyMap<string, number>;
   // The output dims of the last input dims seen: a worker runs the same shapes over and over.
   #lastInputDims: readonly (readonly number[])[] = [];
-  #lastOutputDims: readonly (readonly number[])[] | undefined;
+  #lastOutputDims: readonly (readonly number[])[] | null | undefined;
 
-  private constructor(native: NativeSession) {
+  private constructor(native: NativeSession, modelOptions: ModelOptions) {
     const description = native.describe();
     this.#native = native;
     this.inputs = Object.freeze(description.inputs.map(freezeMetadata));
@@ -55,6 +70,8 @@ export class InferenceSession {
     this.opset = description.opset;
     this.weightBytes = description.weightBytes;
     this.nodeCount = description.nodeCount;
+    this.provider = description.provider;
+    this.modelOptions = Object.freeze(modelOptions);
     this.#inputIndex = new Map(this.inputs.map((info, index) => [info.name, index]));
     this.#outputIndex = new Map(this.outputs.map((info, index) => [info.name, index]));
   }
@@ -62,10 +79,15 @@ export class InferenceSession {
   // A model path (whose weights every session of the process shares) or the model's bytes.
   static load(source: string | Uint8Array, options: SessionOptions = {}): InferenceSession {
     const { Session } = loadAddon();
+    const modelOptions: ModelOptions = {
+      ...(options.optimize !== undefined && { optimize: options.optimize }),
+      ...(options.provider !== undefined && { provider: options.provider }),
+      ...(options.cpuFallback !== undefined && { cpuFallback: options.cpuFallback }),
+    };
     return new InferenceSession(new Session(source, {
       ...(options.threads !== undefined && { threads: options.threads }),
-      ...(options.optimize !== undefined && { optimize: options.optimize }),
-    }));
+      ...modelOptions,
+    }), modelOptions);
   }
 
   get inputNames(): string[] {
@@ -81,15 +103,29 @@ export class InferenceSession {
     return this.#native.runCount;
   }
 
-  // The dims every output will have for inputs of these dims.
+  // The dims every output will have for inputs of these dims. Throws for a model whose output sizes
+  // follow from computed data (see outputsDependOnData): those are known only after run().
   outputDims(inputDims: Record<string, readonly number[]>): Record<string, readonly number[]> {
+    const dims = this.#outputDimsFor(this.#orderDims(inputDims));
+    if (dims === null) {
+      throw invalidArgument(`the output sizes of this model depend on computed data (NonZero, If, Loop or a shape ` +
+        `computed from data): they are known only after run()`);
+    }
+    return this.#byOutputName(dims);
+  }
+
+  // Whether outputs' sizes for inputs of these dims are known only by computing them.
+  outputsDependOnData(inputDims: Record<string, readonly number[]>): boolean {
+    return this.#outputDimsFor(this.#orderDims(inputDims)) === null;
+  }
+
+  #orderDims(inputDims: Record<string, readonly number[]>): (readonly number[])[] {
     checkNames(inputDims, this.#inputIndex, 'input');
-    const ordered = this.inputs.map((info) => {
+    return this.inputs.map((info) => {
       const dims = inputDims[info.name];
       if (dims === undefined) throw invalidArgument(`missing dims for input '${info.name}' (${describeInfo(info)})`);
       return dims;
     });
-    return this.#byOutputName(this.#outputDimsFor(ordered));
   }
 
   run(feeds: Record<string, Feed>, options: RunOptions = {}): Record<string, Tensor> {
@@ -99,16 +135,24 @@ export class InferenceSession {
     checkNames(feeds, this.#inputIndex, 'input');
     const { data, dims } = orderFeeds(this.inputs, feeds);
 
-    const outputDims = this.#outputDimsFor(dims);
+    let outputDims = this.#outputDimsFor(dims);
     let results: ArrayBufferView[];
-    if (options.outputs === undefined) {
+    if (outputDims === null) {
+      // Sizes known only once computed: the native session allocates the outputs and says their dims.
+      if (options.outputs !== undefined) {
+        throw invalidArgument(`run(): the output sizes of this model depend on computed data; omit options.outputs`);
+      }
+      results = this.#native.run(data, dims);
+      outputDims = this.#native.lastOutputShapes;
+    } else if (options.outputs === undefined) {
       results = this.#native.run(data, dims);
     } else {
       checkNames(options.outputs, this.#outputIndex, 'output');
       const given = options.outputs;
+      const known = outputDims;
       const buffers = this.outputs.map((info, index) => {
         const buffer = given[info.name];
-        if (buffer === undefined) return new (typedArrayConstructorFor(info.dtype))(elementCount(outputDims[index] ?? []));
+        if (buffer === undefined) return new (typedArrayConstructorFor(info.dtype))(elementCount(known[index] ?? []));
         if (!isTypedArray(buffer)) throw invalidArgument(`output '${info.name}' must be a typed array`);
         return buffer;
       });
@@ -122,9 +166,9 @@ export class InferenceSession {
     return fetches;
   }
 
-  #outputDimsFor(inputDims: readonly (readonly number[])[]): readonly (readonly number[])[] {
+  #outputDimsFor(inputDims: readonly (readonly number[])[]): readonly (readonly number[])[] | null {
     if (this.#lastOutputDims === undefined || !sameDims(this.#lastInputDims, inputDims)) {
-      const outputDims = this.#native.outputShapes(inputDims).map((dims) => Object.freeze(dims));
+      const outputDims = this.#native.outputShapes(inputDims)?.map((dims) => Object.freeze(dims)) ?? null;
       // Copied: the caller may reuse and mutate its dims arrays between runs.
       this.#lastInputDims = inputDims.map((dims) => [...dims]);
       this.#lastOutputDims = outputDims;

@@ -1,8 +1,10 @@
 // SharedArrayBuffer slots for a model's batches: one slot per batch in flight, reused from batch to
 // batch, so steady state allocates no shared memory. A slot holds a batch's inputs and outputs at
 // 64-byte-aligned offsets (see layout()); the worker maps the same bytes, nothing is copied between
-// threads.
+// threads. For a model on the GPU each new slot is pinned (page-locked), so that its copies to and
+// from the device are asynchronous DMA instead of staged through the driver's own pinned buffer.
 import { type DType, elementSize } from '../engine/dtypes.js';
+import { loadAddon } from '../engine/native-addon.js';
 import { elementCount } from '../engine/tensor.js';
 import type { TensorPlacement } from './types.js';
 
@@ -34,12 +36,23 @@ export function layout(
   return { inputs: placedInputs, outputs: placedOutputs, bytes: Math.max(offset, ALIGNMENT) };
 }
 
+export interface SlotPoolOptions {
+  // Pin each new slot for the GPU (cudaHostRegister): for models whose provider is 'cuda'.
+  pinHostMemory?: boolean;
+}
+
 export class SlotPool {
   readonly #free: Slot[] = [];
+  readonly #pin: boolean;
+  // Every buffer pinned so far. The addon never unpins (a slot lives as long as the process), so a
+  // buffer a slot outgrew is kept rather than freed while registered with the driver; slots grow by
+  // doubling, so these add less than the live slots hold.
+  readonly #pinned: SharedArrayBuffer[] = [];
   #allocatedBytes = 0;
   #allocations = 0;
 
-  constructor(count: number) {
+  constructor(count: number, options: SlotPoolOptions = {}) {
+    this.#pin = options.pinHostMemory === true;
     for (let i = 0; i < count; ++i) this.#free.push({ buffer: new SharedArrayBuffer(0) });
   }
 
@@ -56,8 +69,21 @@ export class SlotPool {
       this.#allocatedBytes += size - slot.buffer.byteLength;
       ++this.#allocations;
       slot.buffer = new SharedArrayBuffer(size);
+      if (this.#pin) this.#pinHostMemory(slot.buffer);
     }
     return slot;
+  }
+
+  // Unpinned memory still works (the copies are synchronous), so a refusal is not an error.
+  #pinHostMemory(buffer: SharedArrayBuffer): void {
+    if (loadAddon().registerHostMemory(new Uint8Array(buffer))) this.#pinned.push(buffer);
+  }
+
+  // Bytes pinned for the GPU so far.
+  get pinnedBytes(): number {
+    let total = 0;
+    for (const buffer of this.#pinned) total += buffer.byteLength;
+    return total;
   }
 
   release(slot: Slot): void {

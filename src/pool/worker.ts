@@ -23,7 +23,7 @@ function sessionFor(task: BatchTask): NativeSession {
   let session = sessions.get(task.modelKey);
   if (session === undefined) {
     const { Session } = loadAddon();
-    session = new Session(task.modelPath, { threads: task.threads });
+    session = new Session(task.modelPath, { ...task.modelOptions, threads: task.threads });
     sessions.set(task.modelKey, session);
   }
   return session;
@@ -38,6 +38,18 @@ export default function runBatch(task: BatchTask): BatchResult | BatchFailure {
   try {
     const session = sessionFor(task);
     const inputs = task.inputs.map((p) => view(task.buffer, p));
+    if (task.outputsDependOnData) {
+      // Sizes known only once computed: the session allocates the outputs, which travel back in the
+      // result (structured cloning copies them once more; such models are rare and small-output).
+      const started = performance.now();
+      const produced = session.run(inputs, task.inputs.map((p) => p.dims));
+      const computeMs = performance.now() - started;
+      const dims = session.lastOutputShapes;
+      return {
+        threadId, nativeRuns: session.runCount, computeMs,
+        outputs: produced.map((data, j) => ({ dims: dims[j] ?? [], data })),
+      };
+    }
     const outputs = task.outputs.map((p) => view(task.buffer, p));
     const started = performance.now();
     session.run(inputs, task.inputs.map((p) => p.dims), outputs);

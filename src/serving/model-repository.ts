@@ -5,7 +5,7 @@
 // Every problem stops start-up with a message naming the file and, for config.json, the field.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { ModelLoadOptions } from '../engine/model-config.js';
+import { type ModelLoadOptions, PROVIDERS } from '../engine/model-config.js';
 
 export interface RepositoryModel {
   name: string;
@@ -19,7 +19,7 @@ export class RepositoryError extends Error {
 }
 
 // config.json fields: their JSON types as checked here; ranges are checked when the model loads.
-const CONFIG_FIELDS: Record<string, 'integer' | 'number' | 'integer[]'> = {
+const CONFIG_FIELDS: Record<string, 'integer' | 'number' | 'integer[]' | 'boolean' | 'provider'> = {
   maxBatchSize: 'integer',
   preferredBatchSizes: 'integer[]',
   maxQueueDelayMs: 'number',
@@ -28,6 +28,8 @@ const CONFIG_FIELDS: Record<string, 'integer' | 'number' | 'integer[]'> = {
   queueCapacity: 'integer',
   defaultTimeoutMs: 'number',
   instances: 'integer',
+  provider: 'provider',
+  cpuFallback: 'boolean',
 };
 
 export function readModelConfig(file: string): ModelLoadOptions {
@@ -48,11 +50,22 @@ export function readModelConfig(file: string): ModelLoadOptions {
     }
     const ok = kind === 'integer' ? Number.isSafeInteger(value)
       : kind === 'number' ? typeof value === 'number' && Number.isFinite(value)
+      : kind === 'boolean' ? typeof value === 'boolean'
+      : kind === 'provider' ? (PROVIDERS as readonly unknown[]).includes(value)
       : Array.isArray(value) && value.every((v) => Number.isSafeInteger(v));
-    if (!ok) throw new RepositoryError(`${file}: field '${field}' must be ${kind === 'integer[]' ? 'an array of integers' : `a finite ${kind}`}, got ${JSON.stringify(value)}`);
+    if (!ok) throw new RepositoryError(`${file}: field '${field}' must be ${expected(kind)}, got ${JSON.stringify(value)}`);
     options[field] = value;
   }
   return options as ModelLoadOptions;
+}
+
+function expected(kind: string): string {
+  switch (kind) {
+    case 'integer[]': return 'an array of integers';
+    case 'boolean': return 'true or false';
+    case 'provider': return `one of ${PROVIDERS.map((p) => `"${p}"`).join(', ')}`;
+    default: return `a finite ${kind}`;
+  }
 }
 
 export function scanRepository(directory: string): RepositoryModel[] {

@@ -38,7 +38,12 @@ export interface FloatsAttribute {
   kind: 'floats';
   value: readonly number[];
 }
-export type AttributeValue = number | readonly number[] | string | FloatAttribute | FloatsAttribute;
+// A subgraph (If's branches, Loop's body); it may read values of the enclosing graph by name.
+export interface GraphAttribute {
+  kind: 'graph';
+  value: GraphSpec;
+}
+export type AttributeValue = number | readonly number[] | string | FloatAttribute | FloatsAttribute | GraphAttribute;
 
 export interface NodeSpec {
   op: string;
@@ -49,12 +54,15 @@ export interface NodeSpec {
   attributes?: Record<string, AttributeValue>;
 }
 
-export interface ModelSpec {
-  opset: number;
+export interface GraphSpec {
   inputs: readonly ValueSpec[];
   outputs: readonly ValueSpec[];
   nodes: readonly NodeSpec[];
   initializers?: readonly InitializerSpec[];
+}
+
+export interface ModelSpec extends GraphSpec {
+  opset: number;
   // Extra operator sets, e.g. { 'com.example': 1 } for custom-domain nodes.
   extraOpsets?: Record<string, number>;
   irVersion?: number;
@@ -62,6 +70,7 @@ export interface ModelSpec {
 
 export const float = (value: number): FloatAttribute => ({ kind: 'float', value });
 export const floats = (value: readonly number[]): FloatsAttribute => ({ kind: 'floats', value });
+export const graph = (value: GraphSpec): GraphAttribute => ({ kind: 'graph', value });
 
 const onnxTypes: Record<DType, number> = {
   float32: 1,
@@ -86,22 +95,26 @@ export function buildModel(spec: ModelSpec): Uint8Array {
     irVersion: spec.irVersion ?? irVersionFor(spec.opset),
     producerName: 'inferd-tests',
     opsetImport,
-    graph: {
-      name: 'test',
-      input: spec.inputs.map(valueInfo),
-      output: spec.outputs.map(valueInfo),
-      initializer: (spec.initializers ?? []).map(initializer),
-      node: spec.nodes.map((node, index) => ({
-        opType: node.op,
-        name: node.name ?? `${node.op.toLowerCase()}_${index}`,
-        domain: node.domain ?? '',
-        input: [...node.inputs],
-        output: [...node.outputs],
-        attribute: Object.entries(node.attributes ?? {}).map(([name, value]) => attribute(name, value)),
-      })),
-    },
+    graph: graphProto(spec, 'test'),
   });
   return onnx.ModelProto.encode(model).finish();
+}
+
+function graphProto(spec: GraphSpec, name: string): onnxProto.onnx.IGraphProto {
+  return {
+    name,
+    input: spec.inputs.map(valueInfo),
+    output: spec.outputs.map(valueInfo),
+    initializer: (spec.initializers ?? []).map(initializer),
+    node: spec.nodes.map((node, index) => ({
+      opType: node.op,
+      name: node.name ?? `${node.op.toLowerCase()}_${name}_${index}`,
+      domain: node.domain ?? '',
+      input: [...node.inputs],
+      output: [...node.outputs],
+      attribute: Object.entries(node.attributes ?? {}).map(([key, value]) => attribute(key, value)),
+    })),
+  };
 }
 
 // The IR version each opset came with, so that onnxruntime accepts the model.
@@ -147,7 +160,7 @@ function typedArrayFor(dtype: DType) {
   }
 }
 
-function attribute(name: string, value: AttributeValue) {
+function attribute(name: string, value: AttributeValue): onnxProto.onnx.IAttributeProto {
   const { AttributeType } = onnx.AttributeProto;
   if (typeof value === 'string') return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
   if (typeof value === 'number') {
@@ -159,7 +172,8 @@ function attribute(name: string, value: AttributeValue) {
       ? { name, type: AttributeType.INTS, ints: [...numbers] }
       : { name, type: AttributeType.FLOATS, floats: [...numbers] };
   }
-  const wrapped = value as FloatAttribute | FloatsAttribute;
+  const wrapped = value as FloatAttribute | FloatsAttribute | GraphAttribute;
+  if (wrapped.kind === 'graph') return { name, type: AttributeType.GRAPH, g: graphProto(wrapped.value, name) };
   return wrapped.kind === 'float'
     ? { name, type: AttributeType.FLOAT, f: wrapped.value }
     : { name, type: AttributeType.FLOATS, floats: [...wrapped.value] };

@@ -3,6 +3,7 @@
 // per shape like any model. Results are copied out of the subgraph's memory into this node's outputs,
 // sized by what the subgraph produced; a Loop's carried values go back and forth between two buffers
 // kept by the session, and its scan outputs are appended to a growing one.
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -94,6 +95,17 @@ class LoopKernel final : public Kernel {
     body_ = find(subgraphs_of(init), "body", label_);
     carried_ = init.node.inputs.size() - 2 - init.node.implicit_inputs;
     scans_ = init.node.outputs.size() - carried_;
+    // A loop that runs no iteration still gives each scan output a shape: [0, <declared per-iteration
+    // shape>], when the body declares one in full (as onnxruntime does).
+    for (size_t s = 0; s < scans_; ++s) {
+      const size_t j = 1 + carried_ + s;
+      Shape declared;
+      if (j < body_.model->outputs.size() && body_.model->outputs[j].has_shape) {
+        const Shape& dims = body_.model->outputs[j].dims;
+        if (std::none_of(dims.begin(), dims.end(), [](int64_t d) { return d < 0; })) declared = dims;
+      }
+      empty_scan_shapes_.push_back(std::move(declared));
+    }
   }
 
   void run(const KernelContext& ctx) const override {
@@ -159,7 +171,8 @@ class LoopKernel final : public Kernel {
         fail(ErrorKind::invalid_model, label_, ": scan output ", s, " should be ", dtype_name(out.dtype), ", the body gave ",
              dtype_name(scan_types[s]));
       Shape dims{iterations};
-      dims.insert(dims.end(), scan_shapes[s].begin(), scan_shapes[s].end());
+      const Shape& each = iterations > 0 ? scan_shapes[s] : empty_scan_shapes_[s];
+      dims.insert(dims.end(), each.begin(), each.end());
       scope.allocate_output(out, dims.data(), dims.size());
       if (out.nbytes() > 0) std::memcpy(out.data, scope.scratch(this, scan_slot(s), out.nbytes()), out.nbytes());
     }
@@ -190,6 +203,7 @@ class LoopKernel final : public Kernel {
   std::string label_;
   Subgraph body_;
   size_t carried_ = 0, scans_ = 0;
+  std::vector<Shape> empty_scan_shapes_;  // per scan output, for a loop of no iterations
 };
 
 std::unique_ptr<Kernel> make_if(const KernelInit& init) { return std::make_unique<IfKernel>(init); }

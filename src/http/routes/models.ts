@@ -39,7 +39,8 @@ export function modelRoutes(state: ServerState): FastifyPluginAsync {
         platform: 'onnxruntime_onnx',
         inputs: d.inputs.map(tensorMetadata),
         outputs: d.outputs.map(tensorMetadata),
-        parameters: { max_batch_size: d.config.maxBatchSize, opset: d.opset },
+        // provider: the backend the model computes on, 'cpu' or 'cuda'.
+        parameters: { max_batch_size: d.config.maxBatchSize, opset: d.opset, provider: d.provider },
       };
     };
     const ready = async (request: { params: ModelParams }, reply: { code(n: number): { send(b: unknown): unknown } }) => {

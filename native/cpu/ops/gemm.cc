@@ -66,15 +66,23 @@ class GemmKernel final : public Kernel {
     switch (y.dtype) {
       case DType::f32: {
         float* out = y.data_as<float>();
-        if (c) broadcast_c<float>(*c, M, N, out);
-        const float beta = c ? beta_ : 0.0f;
-        // One row is faster straight from B (sgemm's GEMV path) than through the packed panels.
-        if (packed_b_ && M > 1 && packed_b_->rows() == K && packed_b_->cols() == N)
-          sgemm_packed(trans_a_, M, alpha_, a.data_as<float>(), trans_a_ ? M : K, *packed_b_, beta, out, N,
-                       ctx.threads);
+        // C (broadcast to [M, N]) joins in the epilogue, as a bias scaled by beta: no pass to
+        // broadcast it into Y first.
+        SgemmEpilogue bias;
+        if (c) {
+          const int64_t rows = c->rank() == 2 ? c->shape[0] : 1, cols = c->rank() >= 1 ? c->shape.back() : 1;
+          bias.bias = c->data_as<float>();
+          bias.bias_row_step = rows == 1 ? 0 : cols;
+          bias.bias_col_step = cols == 1 ? 0 : 1;
+          bias.bias_scale = beta_;
+        }
+        const SgemmEpilogue* epilogue = c ? &bias : nullptr;
+        if (packed_b_ && use_packed(M, ctx) && packed_b_->rows() == K && packed_b_->cols() == N)
+          sgemm_packed(trans_a_, M, alpha_, a.data_as<float>(), trans_a_ ? M : K, *packed_b_, 0.0f, out, N,
+                       ctx.threads, epilogue);
         else
           sgemm(trans_a_, trans_b_, M, N, K, alpha_, a.data_as<float>(), trans_a_ ? M : K, b.data_as<float>(),
-                trans_b_ ? K : N, beta, out, N, ctx.threads);
+                trans_b_ ? K : N, 0.0f, out, N, ctx.threads, epilogue);
         break;
       }
       case DType::f64: {
@@ -168,7 +176,7 @@ class MatMulKernel final : public Kernel {
       // Y's batches then follow A's one to one: the batches of A are the consecutive rows of one
       // tall matrix, and a single [count·M × K]·[K × N] product serves them all.
       const int64_t rows = g.count * g.M;
-      if (packed_b_ && rows > 1 && packed_b_->rows() == g.K && packed_b_->cols() == g.N)
+      if (packed_b_ && use_packed(rows, ctx) && packed_b_->rows() == g.K && packed_b_->cols() == g.N)
         sgemm_packed(false, rows, 1.0f, A, g.K, *packed_b_, 0.0f, Y, g.N, ctx.threads);
       else
         sgemm(false, false, rows, g.N, g.K, 1.0f, A, g.K, B, g.N, 0.0f, Y, g.N, ctx.threads);

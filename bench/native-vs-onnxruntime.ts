@@ -4,95 +4,52 @@
 //   A  inferd-bench            the native harness: the engine alone, no Node.js
 //   B  inferd via the addon    InferenceSession.run from Node, outputs written into preallocated arrays
 //   C  onnxruntime-node        InferenceSession.run from Node (await), same thread settings
+// All three compute on the same inputs (the harness reads them from files, see cpu-compare.ts).
 //
 // Model: MLP 784-512-512-10 (Gemm+Relu, seeded weights). Prints a table of median p50/p99 per
 // configuration and the ratios, and writes .bench/native-vs-onnxruntime.json.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import * as ort from 'onnxruntime-node';
-import { InferenceSession } from '../src/index.js';
 import { mlp } from '../test/helpers/onnx-builder.js';
 import { randomFloats } from '../test/helpers/random.js';
+import {
+  type BenchFeeds, type HarnessRun, InferdRunner, OrtRunner, type Stats, benchDir, median, runHarness, writeInputs,
+} from './cpu-compare.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const outDir = path.join(root, '.bench');
-const harness = process.env['INFERD_BENCH'] ?? path.join(root, 'build', 'bin', 'inferd-bench');
 const ROUNDS = Number(process.env['ROUNDS'] ?? 5);
 const BATCHES = (process.env['BATCHES'] ?? '1,32').split(',').map(Number);
 const THREADS = Number(process.env['THREADS'] ?? 1);
-
-interface Stats { p50: number; p99: number }
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.round(p * (sorted.length - 1)))]!;
-}
-
-function summarize(latenciesUs: number[]): Stats {
-  const sorted = [...latenciesUs].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 function iterationsFor(batch: number): number {
   return batch >= 32 ? 300 : 2000;
 }
 
-function runHarness(modelPath: string, batch: number): Stats {
-  const json = path.join(outDir, 'harness.json');
-  execFileSync(harness, [modelPath, '--batch', String(batch), '--threads', String(THREADS), '--iters',
-    String(iterationsFor(batch)), '--warmup', '50', '--json', json]);
-  const r = JSON.parse(readFileSync(json, 'utf8')) as { p50_us: number; p99_us: number };
-  return { p50: r.p50_us, p99: r.p99_us };
-}
-
-function runAddon(session: InferenceSession, input: Float32Array, batch: number): Stats {
-  const output = new Float32Array(batch * 10);
-  const feeds = { input: { dtype: 'float32' as const, dims: [batch, 784], data: input } };
-  const options = { outputs: { output } };
-  for (let i = 0; i < 50; ++i) session.run(feeds, options);
-  const latencies: number[] = [];
-  for (let i = 0; i < iterationsFor(batch); ++i) {
-    const t0 = process.hrtime.bigint();
-    session.run(feeds, options);
-    latencies.push(Number(process.hrtime.bigint() - t0) / 1000);
-  }
-  return summarize(latencies);
-}
-
-async function runOrt(session: ort.InferenceSession, input: Float32Array, batch: number): Promise<Stats> {
-  const feeds = { input: new ort.Tensor('float32', input, [batch, 784]) };
-  for (let i = 0; i < 50; ++i) await session.run(feeds);
-  const latencies: number[] = [];
-  for (let i = 0; i < iterationsFor(batch); ++i) {
-    const t0 = process.hrtime.bigint();
-    await session.run(feeds);
-    latencies.push(Number(process.hrtime.bigint() - t0) / 1000);
-  }
-  return summarize(latencies);
+// The harness reads the very inputs the two Node runners feed (written once per batch size).
+function runNative(modelPath: string, inputsDir: string, batch: number): Stats {
+  const r = runHarness<HarnessRun>([modelPath, '--inputs', inputsDir, '--threads', String(THREADS), '--iters',
+    String(iterationsFor(batch)), '--warmup', '50']);
+  return { p50: r.p50_us, p99: r.p99_us, runs: iterationsFor(batch) };
 }
 
 async function main(): Promise<void> {
-  mkdirSync(outDir, { recursive: true });
-  const modelPath = path.join(outDir, 'mlp-784-512-512-10.onnx');
+  mkdirSync(benchDir, { recursive: true });
+  const modelPath = path.join(benchDir, 'mlp-784-512-512-10.onnx');
   writeFileSync(modelPath, mlp([784, 512, 512, 10], 7));
-  const inferd = InferenceSession.load(modelPath, { threads: THREADS });
-  const onnxruntime = await ort.InferenceSession.create(modelPath, {
-    intraOpNumThreads: THREADS, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
-  });
 
   const results = [];
   for (const batch of BATCHES) {
-    const input = randomFloats(batch * 784, batch);
+    const feeds: BenchFeeds = { input: { dtype: 'float32', dims: [batch, 784], data: randomFloats(batch * 784, batch) } };
+    const inputsDir = path.join(benchDir, 'mlp-inputs', `b${batch}`);
+    writeInputs(inputsDir, ['input'], feeds);
+    const inferd = new InferdRunner(modelPath, feeds, THREADS);
+    const onnxruntime = await OrtRunner.create(modelPath, feeds, THREADS);
+    for (let i = 0; i < 50; ++i) { inferd.run(); await onnxruntime.run(); }
+    const budget = { minRuns: iterationsFor(batch), minMs: 0, maxRuns: iterationsFor(batch) };
     const rounds: { harness: Stats; addon: Stats; ort: Stats }[] = [];
     for (let r = 0; r < ROUNDS; ++r) {
-      rounds.push({ harness: runHarness(modelPath, batch), addon: runAddon(inferd, input, batch), ort: await runOrt(onnxruntime, input, batch) });
+      rounds.push({ harness: runNative(modelPath, inputsDir, batch), addon: inferd.time(budget), ort: await onnxruntime.time(budget) });
     }
+    await onnxruntime.release();
     const med = (pick: (x: (typeof rounds)[number]) => number) => median(rounds.map(pick));
     const row = {
       batch, threads: THREADS, rounds: ROUNDS,
@@ -110,10 +67,10 @@ async function main(): Promise<void> {
   console.log('| batch | inferd-bench p50 / p99 | inferd addon p50 / p99 | onnxruntime-node p50 / p99 | harness ÷ ort | addon ÷ ort |');
   console.log('|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
-    const f = (s: Stats) => `${s.p50.toFixed(1)} / ${s.p99.toFixed(1)}`;
+    const f = (s: { p50: number; p99: number }) => `${s.p50.toFixed(1)} / ${s.p99.toFixed(1)}`;
     console.log(`| ${r.batch} | ${f(r.harness)} | ${f(r.addon)} | ${f(r.ort)} | ${r.ratioHarnessToOrt.toFixed(2)} | ${r.ratioAddonToOrt.toFixed(2)} |`);
   }
-  writeFileSync(path.join(outDir, 'native-vs-onnxruntime.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(path.join(benchDir, 'native-vs-onnxruntime.json'), JSON.stringify(results, null, 2) + '\n');
 }
 
 await main();

@@ -3,9 +3,12 @@
 // Conv, per image n and group g, is one matrix product Y_ng[M/g × P] = W_g[M/g × K]·col[K × P], with
 // K = C/g·k1⋯ks and P the output positions, where col is the input unrolled by im2col, a chunk of
 // output positions at a time. The forms it takes:
-//   - pointwise (1×1 filter, stride 1, no padding): col is X itself, no im2col at all;
+//   - pointwise (1×1 filter, stride 1, no padding): col is X itself, no im2col at all, and the
+//     product is W_g·X_g straight into Y;
 //   - depthwise (one input channel per group): a direct loop, each filter tap an axpy along an
 //     output row, since the product would have only K = k1⋯ks columns;
+//   - a constant filter of an ordinary 2-D conv (one group, larger than 1×1) on a CPU with AVX-512: a
+//     direct convolution, no im2col (see `direct` below);
 //   - a constant filter (with 16 or more output channels per group): Yᵀ = colᵀ·W_gᵀ against W_gᵀ
 //     packed once at load into sgemm's panels, in chunks of 256 output positions whose columns stay
 //     in cache, each chunk's Yᵀ transposed into Y;
@@ -20,6 +23,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/kernel_registry.h"
@@ -72,6 +76,131 @@ bool is_pointwise(const ConvGeometry& g) {
   return true;
 }
 
+// ---- direct convolution ------------------------------------------------------------------------
+//
+// An ordinary 2-D conv computed straight from the (zero-padded) input, without im2col: the filter is
+// packed at load into blocks of 16 output channels, [C][KH][KW][16] each, so that one AVX-512
+// register holds a filter tap for 16 output channels. A register block is kCols output positions of
+// one output row × 32 channels (28 accumulators of the 32 registers): for each input channel and
+// tap, two filter vectors are loaded and each of the kCols input values is broadcast into two
+// multiply-adds. The whole product streams through registers; only the finished block is written
+// out, transposed into NCHW. This is what onnxruntime's NCHWc convolutions do, without changing the
+// tensors' layout between ops.
+namespace direct {
+
+constexpr int64_t kLanes = 16;  // output channels per vector
+constexpr int64_t kCols = 14;   // output positions per register block
+constexpr int64_t kChannelChunk = 16;  // input channels summed before a partial sum is added in
+
+// The filter [M, C, KH, KW] as ⌈M/16⌉ blocks of [C][KH][KW][16], channels past M zero.
+std::unique_ptr<AlignedBuffer> pack_filter(const float* w, int64_t M, int64_t C, int64_t taps) {
+  const int64_t blocks = (M + kLanes - 1) / kLanes;
+  auto packed = std::make_unique<AlignedBuffer>(static_cast<size_t>(blocks * C * taps * kLanes) * sizeof(float));
+  float* out = static_cast<float*>(packed->data());  // zero-filled
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t t = 0; t < taps; ++t)
+        out[((m / kLanes * C + c) * taps + t) * kLanes + m % kLanes] = w[(m * C + c) * taps + t];
+  return packed;
+}
+
+// One image's conv over its padded input xp [C][Hp][Wp]: output positions p = (oh, ow) read
+// xp[c][oh·SH + kh·DH][ow·SW + kw·DW].
+struct Geometry {
+  int64_t C, KH, KW, SH, SW, DH, DW, Hp, Wp, OH, OW;
+};
+
+bool available() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool avx512 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return avx512;
+#else
+  return false;
+#endif
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// Output positions ow0 … ow0 + kCols − 1 of row oh for the NV·16 channels whose packed filter starts
+// at `filter` (a further 16 channels each `block_stride` floats on): the first `cols` positions and
+// `channels` channels are written to y (channel m0's plane), the rest computed and dropped.
+//
+// kKW and kSW, when not 0, are the filter width and row stride fixed at compile time: the filter
+// row's loop unrolls and the kCols input addresses become constant offsets, which frees the general
+// registers the loop otherwise spills.
+template <int NV, int kKW, int kSW>
+__attribute__((target("avx512f"))) void block(const Geometry& g, const float* xp, const float* filter,
+                                              int64_t block_stride, const float* bias, int64_t oh, int64_t ow0,
+                                              int64_t cols, int64_t channels, float* y) {
+  const int64_t KW = kKW ? kKW : g.KW, SW = kSW ? kSW : g.SW;
+  typedef float Vec __attribute__((vector_size(kLanes * sizeof(float))));
+  // Sums run over C·KH·KW taps (thousands in deep layers). One running sum per output would round
+  // away more than a blocked GEMM does, so the channels are summed in chunks whose partial sums are
+  // added into `total` (bias first): far fewer terms per rounding chain, at one spill per chunk.
+  Vec total[kCols][NV];
+  for (int v = 0; v < NV; ++v) {
+    Vec b;
+    std::memcpy(&b, bias + v * kLanes, sizeof b);
+    for (int64_t j = 0; j < kCols; ++j) total[j][v] = b;
+  }
+  const int64_t taps = g.KH * KW;
+  for (int64_t c0 = 0; c0 < g.C; c0 += kChannelChunk) {
+    const int64_t c1 = std::min(g.C, c0 + kChannelChunk);
+    Vec acc[kCols][NV] = {};
+    for (int64_t c = c0; c < c1; ++c) {
+      for (int64_t kh = 0; kh < g.KH; ++kh) {
+        const float* row = xp + (c * g.Hp + oh * g.SH + kh * g.DH) * g.Wp + ow0 * SW;
+        const float* taps_w = filter + (c * taps + kh * KW) * kLanes;
+#pragma GCC unroll 8
+        for (int64_t kw = 0; kw < KW; ++kw) {
+          Vec w[NV];
+          for (int v = 0; v < NV; ++v) std::memcpy(&w[v], taps_w + kw * kLanes + v * block_stride, sizeof(Vec));
+          const float* in = row + kw * g.DW;
+#pragma GCC unroll 14
+          for (int64_t j = 0; j < kCols; ++j) {
+            const float x = in[j * SW];
+            for (int v = 0; v < NV; ++v) acc[j][v] += x * w[v];
+          }
+        }
+      }
+    }
+    for (int64_t j = 0; j < kCols; ++j)
+      for (int v = 0; v < NV; ++v) total[j][v] += acc[j][v];
+  }
+  alignas(64) float out[kCols][NV * kLanes];
+  std::memcpy(out, total, sizeof out);
+  const int64_t plane = g.OH * g.OW;
+  for (int64_t m = 0; m < channels; ++m) {
+    float* dst = y + m * plane + oh * g.OW + ow0;
+    for (int64_t j = 0; j < cols; ++j) dst[j] = out[j][m];
+  }
+}
+
+using BlockFn = void (*)(const Geometry&, const float*, const float*, int64_t, const float*, int64_t, int64_t,
+                         int64_t, int64_t, float*);
+
+// The block for NV vectors of channels, specialised for the common filter widths (3, 5, 7) and row
+// strides (1, 2) when g has them.
+template <int NV> BlockFn block_for(const Geometry& g) {
+  auto by_stride = [&](auto kw) -> BlockFn {
+    constexpr int KW = decltype(kw)::value;
+    if (g.SW == 1) return block<NV, KW, 1>;
+    if (g.SW == 2) return block<NV, KW, 2>;
+    return block<NV, KW, 0>;
+  };
+  switch (g.KW) {
+    case 3: return by_stride(std::integral_constant<int, 3>{});
+    case 5: return by_stride(std::integral_constant<int, 5>{});
+    case 7: return by_stride(std::integral_constant<int, 7>{});
+    default: return by_stride(std::integral_constant<int, 0>{});
+  }
+}
+#endif
+
+}  // namespace direct
+
 class ConvKernel final : public Kernel {
  public:
   explicit ConvKernel(const KernelInit& init)
@@ -79,9 +208,16 @@ class ConvKernel final : public Kernel {
     // A constant filter of an ordinary (not depthwise) conv: W_gᵀ packed per group, once.
     const Tensor* w = init.constant_input(1);
     if (!w || w->dtype != DType::f32 || w->rank() < 3 || group_ < 1 || w->shape[0] % group_ != 0) return;
+    // (A 1×1 filter is a plain product, strided or not: the direct loop gains nothing there.)
+    if (w->rank() == 4 && group_ == 1 && direct::available() && w->shape[0] > 0 && w->shape[2] * w->shape[3] > 1)
+      direct_filter_ = direct::pack_filter(w->data_as<float>(), w->shape[0], w->shape[1], w->shape[2] * w->shape[3]);
     const int64_t Mg = w->shape[0] / group_, K = w->size() / w->shape[0];
     if (w->shape[1] == 1 && group_ > 1) return;
     if (Mg < kMinPackedChannels || K == 0) return;
+    // A 1×1 filter multiplies X itself, W_g·X_g straight into Y: faster than Yᵀ against packed
+    // panels and the transpose back (measured on PaddleOCR's and ResNet's pointwise convs, 10-17%).
+    if (K == w->shape[1]) return;
+    if (direct_filter_) return;  // the direct path needs no panels
     for (int64_t g = 0; g < group_; ++g)
       packed_.push_back(std::make_unique<PackedB>(true, K, Mg, w->data_as<float>() + g * Mg * K, K));
   }
@@ -102,6 +238,8 @@ class ConvKernel final : public Kernel {
     }
     if (C / group_ == 1 && group_ > 1 && g.spatial <= 2)
       run_depthwise(g, x, w, bias, y, ctx.threads);
+    else if (direct_filter_ && g.spatial == 2 && !is_pointwise(g))
+      run_direct(g, x, w, bias, y, ctx.threads);
     else
       run_gemm(g, x, w, bias, y, ctx.threads);
   }
@@ -169,6 +307,120 @@ class ConvKernel final : public Kernel {
     }
   }
 
+  // The direct convolution (see `direct`): image by image, the input zero-padded into scratch, then
+  // register blocks of (32 channels × one output row × kCols positions) spread over the threads.
+  void run_direct(const ConvGeometry& g, const Tensor& x, const Tensor& w, const float* bias, Tensor& y,
+                  ThreadPool* pool) const {
+#if defined(__x86_64__) && defined(__GNUC__)
+    using direct::kCols;
+    using direct::kLanes;
+    const int64_t N = x.shape[0], C = x.shape[1], M = w.shape[0];
+    const int64_t H = g.in[0], W = g.in[1];
+    direct::Geometry d{C, g.kernel[0], g.kernel[1], g.stride[0], g.stride[1], g.dilation[0], g.dilation[1], 0, 0,
+                       g.out[0], g.out[1]};
+    // The padded input reaches as far as the last window does (and at least the input's far edge).
+    d.Hp = std::max(g.pad[0] + H, (d.OH - 1) * d.SH + (d.KH - 1) * d.DH + 1);
+    d.Wp = std::max(g.pad[1] + W, (d.OW - 1) * d.SW + (d.KW - 1) * d.DW + 1);
+    const int64_t padded_image = C * d.Hp * d.Wp;
+    // A block past the row's end reads on into the next row (its outputs are dropped); the slack
+    // keeps the last row's reads inside the buffer.
+    const int64_t slack = (kCols - 1) * d.SW + 1;
+    float* xp = scratch(col_scratch, padded_image + slack);
+    std::fill(xp + padded_image, xp + padded_image + slack, 0.0f);
+    const int64_t pairs = (M + 2 * kLanes - 1) / (2 * kLanes);  // blocks of 32 channels (the last may be 16)
+    const int64_t filter_block = C * d.KH * d.KW * kLanes;      // floats per 16 channels of packed filter
+    const float* filter = static_cast<const float*>(direct_filter_->data());
+    const double row_work = 2.0 * kLanes * static_cast<double>(d.OW) * static_cast<double>(C * d.KH * d.KW);
+    const int64_t row_grain = std::max<int64_t>(1, static_cast<int64_t>(kMinTaskWork / row_work));
+    const direct::BlockFn block1 = direct::block_for<1>(d), block2 = direct::block_for<2>(d);
+    // One image at a time, so that its padded copy is still in cache when the blocks read it.
+    for (int64_t n = 0; n < N; ++n) {
+      const float* X = x.data_as<float>() + n * C * H * W;
+      pool->parallel_for(C, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(H * W, 1)), [&](int64_t c0, int64_t c1) {
+        for (int64_t c = c0; c < c1; ++c) {
+          float* plane = xp + c * d.Hp * d.Wp;
+          std::fill(plane, plane + d.Hp * d.Wp, 0.0f);
+          for (int64_t h = 0; h < H; ++h)
+            std::memcpy(plane + (h + g.pad[0]) * d.Wp + g.pad[1], X + (c * H + h) * W, static_cast<size_t>(W) * sizeof(float));
+        }
+      });
+      float* Yn = y.data_as<float>() + n * M * d.OH * d.OW;
+      pool->parallel_for(pairs * d.OH, row_grain, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t oh = t % d.OH, pair = t / d.OH;
+          const int64_t m0 = pair * 2 * kLanes, channels = std::min(2 * kLanes, M - m0);
+          alignas(64) float bias_block[2 * kLanes] = {};
+          if (bias) std::copy(bias + m0, bias + m0 + channels, bias_block);
+          const float* f = filter + (m0 / kLanes) * filter_block;
+          float* y0 = Yn + m0 * d.OH * d.OW;
+          const direct::BlockFn block = channels > kLanes ? block2 : block1;
+          for (int64_t ow0 = 0; ow0 < d.OW; ow0 += kCols)
+            block(d, xp, f, filter_block, bias_block, oh, ow0, std::min(kCols, d.OW - ow0), channels, y0);
+        }
+      });
+    }
+#else
+    run_gemm(g, x, w, bias, y, pool);
+#endif
+  }
+
+  // The most filter taps (KH·KW) the register-accumulating depthwise row takes (it keeps the row
+  // offsets of the taps on the stack); 7×7 is 49.
+  static constexpr int64_t kMaxTaps = 64;
+
+  // One output row of a depthwise filter at stride 1 along the row: y[ow] = b + Σ w[kh][kw] ·
+  // x[ih0 + kh·DH][ow + kw·DW − PW] over the taps inside the input. Outputs in [lo, hi) have every
+  // column tap inside, and go kLanes at a time with the sum in registers; the rest test each tap.
+  static void depthwise_row(const float* xp, const float* wp, float b, int64_t ih0, int64_t H, int64_t Wd, int64_t KH,
+                            int64_t KW, int64_t DH, int64_t DW, int64_t PW, int64_t OW, int64_t lo, int64_t hi,
+                            float* out) {
+    // The taps whose rows lie inside the input, as (input row, weight) pairs.
+    const float* rows[kMaxTaps];
+    float weights[kMaxTaps];
+    int64_t cols[kMaxTaps];
+    int64_t taps = 0;
+    for (int64_t kh = 0; kh < KH; ++kh) {
+      const int64_t ih = ih0 + kh * DH;
+      if (ih < 0 || ih >= H) continue;
+      for (int64_t kw = 0; kw < KW; ++kw, ++taps) {
+        rows[taps] = xp + ih * Wd;
+        weights[taps] = wp[kh * KW + kw];
+        cols[taps] = kw * DW - PW;  // output ow reads column ow + cols[t]
+      }
+    }
+    auto edge = [&](int64_t ow) {
+      float acc = b;
+      for (int64_t t = 0; t < taps; ++t) {
+        const int64_t iw = ow + cols[t];
+        if (iw >= 0 && iw < Wd) acc += weights[t] * rows[t][iw];
+      }
+      out[ow] = acc;
+    };
+    // kLanes floats as one value, so that the sum stays in a register across the taps (a float
+    // array is kept in memory); loads and stores through memcpy, which may be unaligned.
+    constexpr int64_t kLanes = 16;
+    typedef float Lanes __attribute__((vector_size(kLanes * sizeof(float))));
+    auto lanes_at = [&](int64_t ow) {
+      Lanes acc = Lanes{} + b;
+      for (int64_t t = 0; t < taps; ++t) {
+        Lanes v;
+        std::memcpy(&v, rows[t] + ow + cols[t], sizeof v);
+        acc += weights[t] * v;
+      }
+      std::memcpy(out + ow, &acc, sizeof acc);
+    };
+    for (int64_t ow = 0; ow < lo; ++ow) edge(ow);
+    int64_t ow = lo;
+    for (; ow + kLanes <= hi; ow += kLanes) lanes_at(ow);
+    // The interior's tail as one more block ending at hi, overlapping the last (it writes the same
+    // values again), rather than output by output.
+    if (ow < hi && hi - lo >= kLanes) {
+      lanes_at(hi - kLanes);
+      ow = hi;
+    }
+    for (; ow < OW; ++ow) edge(ow);
+  }
+
   // One input channel per group (depthwise, with `Mg` output channels each): per output plane, each
   // tap of the filter adds w · (a row of input) into a row of output. 1-D convs run as 2-D with H = 1.
   void run_depthwise(const ConvGeometry& g, const Tensor& x, const Tensor& w, const float* bias, Tensor& y,
@@ -184,13 +436,34 @@ class ConvKernel final : public Kernel {
     const float* X = x.data_as<float>();
     const float* Wt = w.data_as<float>();
     float* Y = y.data_as<float>();
+    // For filter column kw, the outputs [lo, hi) whose input column ow·SW + kw·DW − PW lies inside
+    // the row: the same for every row and plane, so worked out once (divisions cost more than the
+    // few multiply-adds of a small plane's row).
+    constexpr int64_t kMaxColumns = 64;
+    int64_t col_lo[kMaxColumns], col_hi[kMaxColumns];
+    auto columns = [&](int64_t kw, int64_t* lo, int64_t* hi) {
+      const int64_t offset = kw * DW - PW;  // output ow reads in[ow·SW + offset]
+      *lo = std::clamp<int64_t>(offset >= 0 ? 0 : (-offset + SW - 1) / SW, 0, OW);
+      *hi = std::clamp<int64_t>(Wd - offset <= 0 ? 0 : (Wd - offset + SW - 1) / SW, *lo, OW);
+    };
+    for (int64_t kw = 0; kw < std::min(KW, kMaxColumns); ++kw) columns(kw, &col_lo[kw], &col_hi[kw]);
+    // Stride 1 along rows: outputs whose taps all land inside the row (the interior) are computed
+    // kLanes at a time with every tap accumulated in registers, a load per tap and one store.
+    const bool unit_row_stride = SW == 1 && KH * KW <= kMaxTaps;
+    const int64_t interior_lo = std::min<int64_t>(OW, PW), interior_hi = std::max<int64_t>(interior_lo, std::min<int64_t>(OW, Wd - (KW - 1) * DW + PW));
     auto planes = [&](int64_t q0, int64_t q1) {
       for (int64_t q = q0; q < q1; ++q) {
         const int64_t n = q / M, o = q % M;
         const float* xp = X + (n * C + o / Mg) * H * Wd;
         const float* wp = Wt + o * KH * KW;
         float* yp = Y + q * OH * OW;
-        std::fill(yp, yp + OH * OW, bias ? bias[o] : 0.0f);
+        const float b = bias ? bias[o] : 0.0f;
+        if (unit_row_stride) {
+          for (int64_t oh = 0; oh < OH; ++oh)
+            depthwise_row(xp, wp, b, oh * SH - PH, H, Wd, KH, KW, DH, DW, PW, OW, interior_lo, interior_hi, yp + oh * OW);
+          continue;
+        }
+        std::fill(yp, yp + OH * OW, b);
         for (int64_t oh = 0; oh < OH; ++oh) {
           float* out = yp + oh * OW;
           for (int64_t kh = 0; kh < KH; ++kh) {
@@ -199,11 +472,11 @@ class ConvKernel final : public Kernel {
             const float* in = xp + ih * Wd;
             for (int64_t kw = 0; kw < KW; ++kw) {
               const float wv = wp[kh * KW + kw];
-              const int64_t offset = kw * DW - PW;  // output ow reads in[ow·SW + offset]
-              const int64_t lo = std::clamp<int64_t>(offset >= 0 ? 0 : (-offset + SW - 1) / SW, 0, OW);
-              const int64_t hi = std::clamp<int64_t>(Wd - offset <= 0 ? 0 : (Wd - offset + SW - 1) / SW, lo, OW);
+              int64_t lo, hi;
+              if (kw < kMaxColumns) lo = col_lo[kw], hi = col_hi[kw];
+              else columns(kw, &lo, &hi);
               if (lo >= hi) continue;
-              const float* src = in + (lo * SW + offset);
+              const float* src = in + (lo * SW + kw * DW - PW);
               float* dst = out + lo;
               const int64_t n_out = hi - lo;
               if (SW == 1) {
@@ -225,6 +498,7 @@ class ConvKernel final : public Kernel {
   WindowAttributes window_;
   int64_t group_;
   std::vector<std::unique_ptr<PackedB>> packed_;  // per group: W_gᵀ [K × M/g], for a constant W
+  std::unique_ptr<AlignedBuffer> direct_filter_;   // W in direct::pack_filter's blocks, when that path runs
 };
 
 class ConvTransposeKernel final : public Kernel {

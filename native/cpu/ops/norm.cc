@@ -218,19 +218,26 @@ class LayerNormKernel final : public Kernel {
   }
 
  private:
-  // p (Scale or B) as a contiguous [inner] vector: itself when it already has all inner elements,
-  // else broadcast into `buffer`.
-  template <typename T> static const T* expanded(const Tensor& p, const Shape& normalized, int64_t inner, T* buffer) {
+  // p (Scale or B) as a contiguous [inner] vector over X's normalized dims (`rank` of them, from
+  // `dims`): itself when it already has all inner elements, else broadcast into `buffer`. p's dims
+  // align with the last of them, numpy-style; a dim of 1 (or a missing one) repeats.
+  template <typename T>
+  static const T* expanded(const Tensor& p, const int64_t* dims, int rank, int64_t inner, T* buffer) {
     if (p.size() == inner) return p.data_as<T>();
     int64_t strides[kMaxRank];
-    broadcast_strides(p.shape, normalized, strides);
-    const int rank = static_cast<int>(normalized.size());
+    const int missing = rank - static_cast<int>(p.rank());
+    int64_t stride = 1;
+    for (int d = rank - 1; d >= 0; --d) {
+      const int64_t size = d >= missing ? p.shape[static_cast<size_t>(d - missing)] : 1;
+      strides[d] = size == 1 ? 0 : stride;
+      stride *= size;
+    }
     const T* src = p.data_as<T>();
     for (int64_t i = 0; i < inner; ++i) {
       int64_t rest = i, offset = 0;
       for (int d = rank - 1; d >= 0; --d) {
-        offset += (rest % normalized[static_cast<size_t>(d)]) * strides[d];
-        rest /= normalized[static_cast<size_t>(d)];
+        offset += (rest % dims[d]) * strides[d];
+        rest /= dims[d];
       }
       buffer[i] = src[offset];
     }
@@ -243,13 +250,16 @@ class LayerNormKernel final : public Kernel {
     const Tensor& x = ctx.input(0);
     const int64_t rank = x.rank();
     const int64_t axis = axis_ < 0 ? axis_ + rank : axis_;
-    const Shape normalized(x.shape.begin() + axis, x.shape.end());
+    // No Shape of the normalized dims: a run at a planned shape allocates nothing.
+    const int64_t* normalized = x.shape.data() + axis;
+    const int normalized_rank = static_cast<int>(rank - axis);
     const int64_t inner = dims_product(x.shape, static_cast<int>(axis), static_cast<int>(rank));
     const int64_t outer = dims_product(x.shape, 0, static_cast<int>(axis));
     if (inner == 0 || outer == 0) return;
     T* buffer = scratch<T>(2 * inner);
-    const T* scale = expanded<T>(ctx.input(1), normalized, inner, buffer);
-    const T* bias = ctx.has_input(2) ? expanded<T>(ctx.input(2), normalized, inner, buffer + inner) : nullptr;
+    const T* scale = expanded<T>(ctx.input(1), normalized, normalized_rank, inner, buffer);
+    const T* bias =
+        ctx.has_input(2) ? expanded<T>(ctx.input(2), normalized, normalized_rank, inner, buffer + inner) : nullptr;
     U* mean_out = ctx.output_count > 1 && ctx.outputs[1] ? ctx.output(1).data_as<U>() : nullptr;
     U* inv_out = ctx.output_count > 2 && ctx.outputs[2] ? ctx.output(2).data_as<U>() : nullptr;
     const T* X = x.data_as<T>();

@@ -37,6 +37,14 @@ struct PoolGeometry {
 
 thread_local std::vector<Taps> taps_scratch;
 
+// A row of T per thread, grown to the widest row a thread has needed and then reused: after the first
+// run at a shape, no allocation.
+template <typename T> T* row_scratch(int64_t n) {
+  thread_local std::vector<T> buffer;
+  if (static_cast<int64_t>(buffer.size()) < n) buffer.resize(static_cast<size_t>(n));
+  return buffer.data();
+}
+
 // The 3-D view of g (leading dims of size 1) and its tap tables, in the calling thread's scratch.
 // `auto_pad` decides where the padded input ends (count_include_pad counts up to there): explicit
 // pads say how far past the input; VALID has none; SAME_* pads are the split of what the output size
@@ -119,6 +127,10 @@ class MaxPoolKernel final : public PoolBase {
     int64_t* indices = ctx.output_count > 1 && ctx.outputs[1] ? ctx.output(1).data_as<int64_t>() : nullptr;
     const ConvGeometry g = geometry(x, y);
     const PoolGeometry p = pool(g);
+    if (!indices && g.dilation[g.spatial - 1] == 1) {
+      run_rows<T>(g, p, x, y, ctx.threads);
+      return;
+    }
     const int64_t planes = x.shape[0] * x.shape[1];
     const int64_t in_plane = p.in[0] * p.in[1] * p.in[2], out_plane = p.out[0] * p.out[1] * p.out[2];
     // Index steps of the spatial dims in the Indices output's order (row- or column-major).
@@ -171,6 +183,69 @@ class MaxPoolKernel final : public PoolBase {
     const double plane_work = static_cast<double>(out_plane) * static_cast<double>(g.kernel_size());
     ctx.threads->parallel_for(planes, std::max<int64_t>(1, static_cast<int64_t>(kMinTaskElements / std::max(plane_work, 1.0))),
                               run_planes);
+  }
+
+  // Without Indices, at dilation 1 along rows: per output row, first the maximum down the window's
+  // input rows (whole rows, contiguous), then along that row one filter column at a time
+  // (y[ow] = max(y[ow], m[ow·stride + kw − pad]) over the outputs whose tap lands inside the row):
+  // loops without branches that vectorise, and the strided reads only once per filter column.
+  template <typename T>
+  void run_rows(const ConvGeometry& g, const PoolGeometry& p, const Tensor& x, Tensor& y, ThreadPool* pool) const {
+    const int last = g.spatial - 1;
+    const int64_t KW = g.kernel[last], SW = g.stride[last], PW = g.pad[last];
+    const int64_t IW = p.in[2], OW = p.out[2];
+    const int64_t planes = x.shape[0] * x.shape[1];
+    const int64_t in_plane = p.in[0] * p.in[1] * p.in[2], out_plane = p.out[0] * p.out[1] * p.out[2];
+    const T* X = x.data_as<T>();
+    T* Y = y.data_as<T>();
+    auto run_planes = [&](int64_t q0, int64_t q1) {
+      // On the stack when the row fits, so that a pool thread's first turn here allocates nothing
+      // (which thread takes which planes changes from run to run).
+      constexpr int64_t kStackRow = 2048;
+      T stack_row[kStackRow];
+      T* column_max = IW <= kStackRow ? stack_row : row_scratch<T>(IW);
+      for (int64_t q = q0; q < q1; ++q) {
+        const T* xp = X + q * in_plane;
+        T* yp = Y + q * out_plane;
+        for (int64_t od = 0; od < p.out[0]; ++od) {
+          const Taps& td = p.taps[0][od];
+          for (int64_t oh = 0; oh < p.out[1]; ++oh, yp += OW) {
+            const Taps& th = p.taps[1][oh];
+            std::fill(yp, yp + OW, Lowest<T>::value());
+            if (td.lo >= td.hi || th.lo >= th.hi) continue;  // the window lies in the padding
+            // `v > m ? v : m` keeps m when v is NaN: NaN is skipped, as in the general loop.
+            std::fill(column_max, column_max + IW, Lowest<T>::value());
+            for (int64_t kd = td.lo; kd < td.hi; ++kd) {
+              const int64_t id = td.start + kd * p.dilation[0];
+              for (int64_t kh = th.lo; kh < th.hi; ++kh) {
+                const T* row = xp + (id * p.in[1] + th.start + kh * p.dilation[1]) * IW;
+                for (int64_t i = 0; i < IW; ++i) column_max[i] = row[i] > column_max[i] ? row[i] : column_max[i];
+              }
+            }
+            for (int64_t kw = 0; kw < KW; ++kw) {
+              // Outputs [lo, hi) read column_max[ow·SW + kw − PW] inside [0, IW).
+              const int64_t offset = kw - PW;
+              const int64_t lo = std::clamp<int64_t>(offset >= 0 ? 0 : (-offset + SW - 1) / SW, 0, OW);
+              const int64_t hi = std::clamp<int64_t>(IW - offset <= 0 ? 0 : (IW - offset + SW - 1) / SW, lo, OW);
+              if (lo >= hi) continue;
+              const T* src = column_max + (lo * SW + offset);
+              T* dst = yp + lo;
+              const int64_t n = hi - lo;
+              if (SW == 1) {
+                for (int64_t j = 0; j < n; ++j) dst[j] = src[j] > dst[j] ? src[j] : dst[j];
+              } else if (SW == 2) {
+                for (int64_t j = 0; j < n; ++j) dst[j] = src[2 * j] > dst[j] ? src[2 * j] : dst[j];
+              } else {
+                for (int64_t j = 0; j < n; ++j) dst[j] = src[j * SW] > dst[j] ? src[j * SW] : dst[j];
+              }
+            }
+          }
+        }
+      }
+    };
+    const double plane_work = static_cast<double>(out_plane) * static_cast<double>(g.kernel_size());
+    pool->parallel_for(planes, std::max<int64_t>(1, static_cast<int64_t>(kMinTaskElements / std::max(plane_work, 1.0))),
+                       run_planes);
   }
 
   bool column_major_;

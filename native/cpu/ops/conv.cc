@@ -90,7 +90,7 @@ namespace direct {
 
 constexpr int64_t kLanes = 16;  // output channels per vector
 constexpr int64_t kCols = 14;   // output positions per register block
-constexpr int64_t kChannelChunk = 16;  // input channels summed before a partial sum is added in
+constexpr int64_t kChannelChunk = 64;  // input channels summed before a partial sum is added in
 
 // The filter [M, C, KH, KW] as ⌈M/16⌉ blocks of [C][KH][KW][16], channels past M zero.
 std::unique_ptr<AlignedBuffer> pack_filter(const float* w, int64_t M, int64_t C, int64_t taps) {

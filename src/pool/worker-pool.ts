@@ -7,8 +7,14 @@ import type { BatchFailure, BatchResult, BatchTask } from './types.js';
 export interface WorkerPoolOptions {
   // Threads running batches at once (default: cores ÷ threadsPerWorker).
   workers?: number;
-  // Intra-op threads each worker's sessions use for one batch (default 1).
+  // Intra-op threads each worker's sessions use for one batch (default 1). Never more than
+  // cores ÷ workers: every worker may compute at once, and more threads than cores only contend.
   threadsPerWorker?: number;
+}
+
+// Intra-op threads per worker such that workers × threads ≤ cores (at least 1).
+export function threadsWithoutOversubscription(requested: number, workers: number, cores: number): number {
+  return Math.max(1, Math.min(requested, Math.floor(cores / workers)));
 }
 
 export class WorkerPool {
@@ -21,8 +27,10 @@ export class WorkerPool {
   readonly #runsBySession = new Map<string, number>();
 
   constructor(options: WorkerPoolOptions = {}) {
-    this.threadsPerWorker = Math.max(1, Math.floor(options.threadsPerWorker ?? 1));
-    this.workers = Math.max(1, Math.floor(options.workers ?? Math.max(1, Math.floor(cpus().length / this.threadsPerWorker))));
+    const cores = cpus().length;
+    const requested = Math.max(1, Math.floor(options.threadsPerWorker ?? 1));
+    this.workers = Math.max(1, Math.floor(options.workers ?? Math.max(1, Math.floor(cores / requested))));
+    this.threadsPerWorker = threadsWithoutOversubscription(requested, this.workers, cores);
     this.#piscina = new Piscina<BatchTask, BatchResult | BatchFailure>({
       filename: new URL('./worker.js', import.meta.url).href,
       minThreads: this.workers,

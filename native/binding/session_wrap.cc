@@ -203,9 +203,19 @@ Napi::Value SessionWrap::run(const Napi::CallbackInfo& info) {
     }
 
     const bool caller_outputs = info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsNull();
-    if (session_->outputs_depend_on_data(input_refs_.data(), input_refs_.size()))
-      return run_data_dependent(env, caller_outputs ? info[2] : env.Undefined());
-    const std::vector<Shape>& output_shapes = plan_output_shapes();
+    // The plan from dims alone (cached while dims repeat) says whether output sizes follow from
+    // data. A model whose shapes need an input's value cannot be planned from dims: it runs with its
+    // values, the same way.
+    bool data_dependent = false;
+    try {
+      plan_output_shapes();
+      data_dependent = planned_data_dependent_;
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::unsupported) throw;
+      data_dependent = true;
+    }
+    if (data_dependent) return run_data_dependent(env, caller_outputs ? info[2] : env.Undefined());
+    const std::vector<Shape>& output_shapes = planned_output_shapes_;
     Napi::Array output_values;
     if (caller_outputs) {
       output_values = expect_array(info[2], "outputs", outputs, "output");

@@ -1,5 +1,7 @@
 #include "core/constant_folding.h"
 
+#include <unordered_map>
+
 #include "core/kernel_registry.h"
 #include "core/thread_pool.h"
 
@@ -15,6 +17,7 @@ class OwningScope final : public RunScope {
   const std::vector<Tensor>& run_subgraph(const ModelImpl&, const Tensor* const*, size_t) override {
     fail(ErrorKind::runtime, "subgraphs are not evaluated while folding constants");
   }
+  std::shared_ptr<void>& kernel_state(const void* owner) override { return states_[owner]; }
   void* scratch(const void*, int, size_t bytes) override {
     buffers_.push_back(std::make_unique<AlignedBuffer>(bytes));
     return buffers_.back()->data();
@@ -22,6 +25,7 @@ class OwningScope final : public RunScope {
 
  private:
   std::vector<std::unique_ptr<AlignedBuffer>> buffers_;
+  std::unordered_map<const void*, std::shared_ptr<void>> states_;
 };
 
 }  // namespace

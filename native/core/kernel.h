@@ -27,6 +27,9 @@ class RunScope {
   // its outputs stay in that session's memory until the subgraph runs again.
   virtual const std::vector<Tensor>& run_subgraph(const ModelImpl& subgraph, const Tensor* const* inputs,
                                                   size_t input_count) = 0;
+  // An object `owner` (a kernel) keeps per session for its run's bookkeeping, made on its first run
+  // and reused after (null until the kernel sets it).
+  virtual std::shared_ptr<void>& kernel_state(const void* owner) = 0;
   // At least `bytes` of 64-byte aligned memory kept for (owner, slot) between calls and runs; its
   // contents survive, growth included (it grows at least twofold, so appending is amortised).
   virtual void* scratch(const void* owner, int slot, size_t bytes) = 0;

@@ -87,13 +87,7 @@ class SessionImpl final : public RunScope {
 #endif
     if (!plan.complete()) {
       const std::vector<Tensor>& produced = run_owned(inputs);
-      std::vector<Shape> shapes;
-      std::vector<DType> dtypes;
-      for (const Tensor& t : produced) {
-        shapes.push_back(t.shape);
-        dtypes.push_back(t.dtype);
-      }
-      check_outputs(shapes, dtypes, outputs);
+      for (size_t j = 0; j < produced.size(); ++j) check_output(j, produced[j].shape, produced[j].dtype, outputs[j]);
       for (size_t j = 0; j < produced.size(); ++j)
         if (produced[j].nbytes() > 0) std::memcpy(outputs[j].data, produced[j].data, produced[j].nbytes());
       return;
@@ -160,6 +154,8 @@ class SessionImpl final : public RunScope {
     }
     return nested.session->run_owned(nested.refs.data());
   }
+
+  std::shared_ptr<void>& kernel_state(const void* owner) override { return kernel_state_[owner]; }
 
   void* scratch(const void* owner, int slot, size_t bytes) override {
     std::unique_ptr<AlignedBuffer>& buffer = scratch_[{owner, slot}];
@@ -285,22 +281,23 @@ class SessionImpl final : public RunScope {
   }
 
   void check_outputs(const std::vector<Shape>& shapes, const std::vector<DType>& dtypes, const TensorRef* outputs) const {
-    for (size_t j = 0; j < shapes.size(); ++j) {
-      const TensorRef& out = outputs[j];
-      const std::string& name = model_.outputs[j].name;
-      if (out.dtype != dtypes[j])
-        fail(ErrorKind::invalid_argument, "output '", name, "' is ", dtype_name(dtypes[j]),
-             ", the buffer given is ", dtype_name(out.dtype));
-      const Shape& shape = shapes[j];
-      if (out.dims && (static_cast<size_t>(out.rank) != shape.size() || !std::equal(shape.begin(), shape.end(), out.dims)))
-        fail(ErrorKind::out_of_range, "output '", name, "' has shape ", shape_to_string(shape),
-             ", the buffer given is for ", shape_to_string(Shape(out.dims, out.dims + out.rank)));
-      const size_t bytes = static_cast<size_t>(shape_size(shape)) * dtype_size(dtypes[j]);
-      if (out.byte_length != bytes)
-        fail(ErrorKind::out_of_range, "output '", name, "' of shape ", shape_to_string(shape), " needs ", bytes,
-             " bytes, the buffer given has ", out.byte_length);
-      if (!out.data && bytes > 0) fail(ErrorKind::invalid_argument, "output '", name, "' has no buffer");
-    }
+    for (size_t j = 0; j < shapes.size(); ++j) check_output(j, shapes[j], dtypes[j], outputs[j]);
+  }
+
+  // The caller's buffer for output j must be of this dtype and shape.
+  void check_output(size_t j, const Shape& shape, DType dtype, const TensorRef& out) const {
+    const std::string& name = model_.outputs[j].name;
+    if (out.dtype != dtype)
+      fail(ErrorKind::invalid_argument, "output '", name, "' is ", dtype_name(dtype), ", the buffer given is ",
+           dtype_name(out.dtype));
+    if (out.dims && (static_cast<size_t>(out.rank) != shape.size() || !std::equal(shape.begin(), shape.end(), out.dims)))
+      fail(ErrorKind::out_of_range, "output '", name, "' has shape ", shape_to_string(shape), ", the buffer given is for ",
+           shape_to_string(Shape(out.dims, out.dims + out.rank)));
+    const size_t bytes = static_cast<size_t>(shape_size(shape)) * dtype_size(dtype);
+    if (out.byte_length != bytes)
+      fail(ErrorKind::out_of_range, "output '", name, "' of shape ", shape_to_string(shape), " needs ", bytes,
+           " bytes, the buffer given has ", out.byte_length);
+    if (!out.data && bytes > 0) fail(ErrorKind::invalid_argument, "output '", name, "' has no buffer");
   }
 
   const ModelImpl& model_;
@@ -315,6 +312,7 @@ class SessionImpl final : public RunScope {
   std::vector<Tensor> results_;               // run_owned's outputs
   std::unordered_map<const ModelImpl*, Nested> nested_;
   std::map<std::pair<const void*, int>, std::unique_ptr<AlignedBuffer>> scratch_;
+  std::unordered_map<const void*, std::shared_ptr<void>> kernel_state_;
   uint64_t runs_ = 0;
   StepObserver* observer_ = nullptr;
 #ifdef INFERD_HAS_CUDA

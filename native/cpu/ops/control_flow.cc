@@ -24,7 +24,7 @@ struct Subgraph {
   size_t first_implicit = 0;    // index into the node's inputs of its first outer value
 };
 
-std::vector<Subgraph> subgraphs_of(const KernelInit& init) {
+std::vector<Subgraph> subgraph_bindings(const KernelInit& init) {
   std::vector<Subgraph> out;
   size_t implicit = init.node.inputs.size() - init.node.implicit_inputs;
   size_t j = 0;
@@ -69,7 +69,7 @@ void emit(const KernelContext& ctx, size_t i, const Tensor& produced, const std:
 class IfKernel final : public Kernel {
  public:
   explicit IfKernel(const KernelInit& init) : label_(init.node.label()) {
-    const std::vector<Subgraph> all = subgraphs_of(init);
+    const std::vector<Subgraph> all = subgraph_bindings(init);
     then_ = find(all, "then_branch", label_);
     else_ = find(all, "else_branch", label_);
   }
@@ -89,10 +89,28 @@ class IfKernel final : public Kernel {
   Subgraph then_, else_;
 };
 
+// A Loop kernel's per-session bookkeeping: the body's input headers and what the scan outputs
+// looked like, reused run after run.
+struct LoopState {
+  LoopState(size_t carried_count, size_t scan_count, size_t node_inputs)
+      : carried(carried_count), body_inputs(node_inputs), scan_shapes(scan_count), scan_types(scan_count) {
+    body_inputs[0] = &iteration;
+    body_inputs[1] = &condition;
+    for (size_t k = 0; k < carried_count; ++k) body_inputs[2 + k] = &carried[k];
+  }
+  Tensor iteration{DType::i64, {}, nullptr, nullptr};
+  Tensor condition{DType::boolean, {}, nullptr, nullptr};
+  std::vector<Tensor> carried;
+  std::vector<const Tensor*> body_inputs;  // iteration, condition, carried…, then the outer values
+  std::vector<Shape> scan_shapes;
+  std::vector<DType> scan_types;
+  Shape dims;                              // a scan output's, while it is emitted
+};
+
 class LoopKernel final : public Kernel {
  public:
   explicit LoopKernel(const KernelInit& init) : label_(init.node.label()) {
-    body_ = find(subgraphs_of(init), "body", label_);
+    body_ = find(subgraph_bindings(init), "body", label_);
     carried_ = init.node.inputs.size() - 2 - init.node.implicit_inputs;
     scans_ = init.node.outputs.size() - carried_;
     // A loop that runs no iteration still gives each scan output a shape: [0, <declared per-iteration
@@ -113,25 +131,32 @@ class LoopKernel final : public Kernel {
     const int64_t trip_limit = ctx.has_input(0) ? read_trip_count(ctx.input(0)) : std::numeric_limits<int64_t>::max();
     bool keep_going = ctx.has_input(1) ? read_flag(ctx.input(1), label_, "input 'cond'") : true;
 
-    // The body's inputs: iteration number, condition, carried values, then the outer values. These
-    // few headers are made per run (not per iteration); the tensors' bytes live in session memory.
-    Tensor iteration{DType::i64, {}, scope.scratch(this, 0, sizeof(int64_t)), nullptr};
-    Tensor condition{DType::boolean, {}, scope.scratch(this, 1, sizeof(bool)), nullptr};
-    std::vector<Tensor> carried(carried_);
-    std::vector<const Tensor*> body_inputs;
-    body_inputs.push_back(&iteration);
-    body_inputs.push_back(&condition);
+    // The body's inputs: iteration number, condition, carried values, then the outer values. Their
+    // headers live in state this kernel keeps per session, so a repeat run allocates nothing; the
+    // tensors' bytes live in session scratch memory.
+    std::shared_ptr<void>& kept = scope.kernel_state(this);
+    if (!kept) kept = std::make_shared<LoopState>(carried_, scans_, ctx.input_count);
+    LoopState& st = *static_cast<LoopState*>(kept.get());
+    Tensor& iteration = st.iteration;
+    Tensor& condition = st.condition;
+    iteration.data = scope.scratch(this, 0, sizeof(int64_t));
+    condition.data = scope.scratch(this, 1, sizeof(bool));
+    std::vector<Tensor>& carried = st.carried;
+    std::vector<const Tensor*>& body_inputs = st.body_inputs;
     for (size_t k = 0; k < carried_; ++k) {
-      carried[k] = Tensor::view(ctx.input(2 + k).dtype, ctx.input(2 + k).shape, ctx.input(2 + k).data);
-      body_inputs.push_back(&carried[k]);
+      const Tensor& initial = ctx.input(2 + k);
+      carried[k].dtype = initial.dtype;
+      carried[k].shape.assign(initial.shape.begin(), initial.shape.end());
+      carried[k].data = initial.data;
     }
-    for (size_t j = 2 + carried_; j < ctx.input_count; ++j) body_inputs.push_back(ctx.inputs[j]);
+    for (size_t j = 2 + carried_; j < ctx.input_count; ++j) body_inputs[j] = ctx.inputs[j];
     if (body_inputs.size() != body_.model->inputs.size())
       fail(ErrorKind::runtime, label_, ": the body takes ", body_.model->inputs.size(), " inputs, the node gives ",
            body_inputs.size());
 
-    std::vector<Shape> scan_shapes(scans_);
-    std::vector<DType> scan_types(scans_, DType::undefined);
+    std::vector<Shape>& scan_shapes = st.scan_shapes;
+    std::vector<DType>& scan_types = st.scan_types;
+    std::fill(scan_types.begin(), scan_types.end(), DType::undefined);
     int64_t iterations = 0;
     for (; iterations < trip_limit && keep_going; ++iterations) {
       *iteration.data_as<int64_t>() = iterations;
@@ -170,8 +195,9 @@ class LoopKernel final : public Kernel {
       if (scan_types[s] != DType::undefined && scan_types[s] != out.dtype)
         fail(ErrorKind::invalid_model, label_, ": scan output ", s, " should be ", dtype_name(out.dtype), ", the body gave ",
              dtype_name(scan_types[s]));
-      Shape dims{iterations};
+      Shape& dims = st.dims;
       const Shape& each = iterations > 0 ? scan_shapes[s] : empty_scan_shapes_[s];
+      dims.assign(1, iterations);
       dims.insert(dims.end(), each.begin(), each.end());
       scope.allocate_output(out, dims.data(), dims.size());
       if (out.nbytes() > 0) std::memcpy(out.data, scope.scratch(this, scan_slot(s), out.nbytes()), out.nbytes());

@@ -245,17 +245,23 @@ Napi::Value SessionWrap::run_data_dependent(Napi::Env env, const Napi::Value& ca
   const std::vector<Tensor>& produced = session_->run_owned(input_refs_.data(), input_refs_.size());
   Napi::Array output_values =
       caller_outputs.IsUndefined() ? Napi::Array::New(env, outputs.size()) : expect_array(caller_outputs, "outputs", outputs, "output");
-  last_output_shapes_.clear();
+  last_output_shapes_.resize(outputs.size());  // shapes assigned in place: their capacity is reused
   last_run_data_dependent_ = true;
   for (size_t o = 0; o < outputs.size(); ++o) {
     const Tensor& t = produced[o];
-    TensorInfo info = outputs[o];
-    info.dtype = t.dtype;
+    // An output declared without a type takes the run's (a copy of its description only then).
+    TensorInfo retyped;
+    const TensorInfo* info = &outputs[o];
+    if (info->dtype != t.dtype) {
+      retyped = *info;
+      retyped.dtype = t.dtype;
+      info = &retyped;
+    }
     if (caller_outputs.IsUndefined())
-      output_values.Set(static_cast<uint32_t>(o), allocate_typed_array(env, info, t.size()));
-    const TensorRef out = tensor_ref_for(output_values.Get(static_cast<uint32_t>(o)), info, "output", t.shape.data(), t.rank());
+      output_values.Set(static_cast<uint32_t>(o), allocate_typed_array(env, *info, t.size()));
+    const TensorRef out = tensor_ref_for(output_values.Get(static_cast<uint32_t>(o)), *info, "output", t.shape.data(), t.rank());
     if (t.nbytes() > 0) std::memcpy(out.data, t.data, t.nbytes());
-    last_output_shapes_.push_back(t.shape);
+    last_output_shapes_[o].assign(t.shape.begin(), t.shape.end());
   }
   return output_values;
 }

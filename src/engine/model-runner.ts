@@ -314,15 +314,23 @@ export class ModelRunner {
     this.outputs.forEach((info, j) => {
       const produced = result.outputs?.[j];
       const data = produced?.data ?? new (typedArrayConstructorFor(info.dtype))(0);
-      fetched[info.name] = { dtype: info.dtype, dims: Object.freeze([...(produced?.dims ?? [0])]), data: data as TypedArray };
+      // The dims arrived by structured cloning: a fresh array of this request's own.
+      fetched[info.name] = { dtype: info.dtype, dims: Object.freeze(produced?.dims ?? [0]), data: data as TypedArray };
     });
+    if (!this.#answer(request, fetched, dispatchedAt, performance.now(), result.computeMs, batchSize)) return;
+    this.#series.ok.count += 1;
+    this.#series.computeSeconds.observeMany(result.computeMs / 1000, 1);
+  }
+
+  // Answers one request and records its queue and end-to-end times; false when it was settled
+  // meanwhile (cancelled, or timed out).
+  #answer(request: InferRequest, outputs: Record<string, Tensor>, dispatchedAt: number, finishedAt: number,
+    computeMs: number, batchSize: number): boolean {
     const queueMs = dispatchedAt - request.enqueuedAt;
-    if (!request.succeed({ outputs: fetched, timing: { queueMs, computeMs: result.computeMs, batchSize } })) return;
-    const series = this.#series;
-    series.ok.count += 1;
-    series.queueSeconds.observe(queueMs / 1000);
-    series.requestSeconds.observe((performance.now() - request.enqueuedAt) / 1000);
-    series.computeSeconds.observeMany(result.computeMs / 1000, 1);
+    if (!request.succeed({ outputs, timing: { queueMs, computeMs, batchSize } })) return false;
+    this.#series.queueSeconds.observe(queueMs / 1000);
+    this.#series.requestSeconds.observe((finishedAt - request.enqueuedAt) / 1000);
+    return true;
   }
 
   // Copies input `i` of every request of a batch, in order, to its place in the slot. A typed array of
@@ -372,11 +380,7 @@ export class ModelRunner {
         fetched[name] = { dtype, dims: rowDims, data: all.subarray(row * perRow, (row + request.rows) * perRow) as TypedArray };
       }
       row += request.rows;
-      const queueMs = dispatchedAt - request.enqueuedAt;
-      if (!request.succeed({ outputs: fetched, timing: { queueMs, computeMs, batchSize } })) continue;
-      ++delivered;
-      series.queueSeconds.observe(queueMs / 1000);
-      series.requestSeconds.observe((finishedAt - request.enqueuedAt) / 1000);
+      if (this.#answer(request, fetched, dispatchedAt, finishedAt, computeMs, batchSize)) ++delivered;
     }
     series.ok.count += delivered;
     series.computeSeconds.observeMany(computeMs / 1000, delivered);

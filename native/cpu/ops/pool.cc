@@ -17,6 +17,7 @@
 
 #include "core/kernel_registry.h"
 #include "core/thread_pool.h"
+#include "cpu/kernels/broadcast.h"
 #include "cpu/kernels/im2col.h"
 
 namespace inferd {
@@ -111,13 +112,8 @@ class MaxPoolKernel final : public PoolBase {
       : PoolBase(init), column_major_(init.attributes().get_int("storage_order", 0) == 1) {}
 
   void run(const KernelContext& ctx) const override {
-    switch (ctx.input(0).dtype) {
-      case DType::f32: run_typed<float>(ctx); break;
-      case DType::f64: run_typed<double>(ctx); break;
-      case DType::i8: run_typed<int8_t>(ctx); break;
-      case DType::u8: run_typed<uint8_t>(ctx); break;
-      default: fail(ErrorKind::unsupported, label_, ": no CPU kernel for type ", dtype_name(ctx.input(0).dtype));
-    }
+    cpu::visit_dtype(ctx.input(0).dtype, cpu::type_list<float, double, int8_t, uint8_t>{}, label_,
+                     [&](auto zero) { run_typed<decltype(zero)>(ctx); });
   }
 
  private:
@@ -257,11 +253,7 @@ class AveragePoolKernel final : public PoolBase {
       : PoolBase(init), count_include_pad_(init.attributes().get_int("count_include_pad", 0) == 1) {}
 
   void run(const KernelContext& ctx) const override {
-    switch (ctx.input(0).dtype) {
-      case DType::f32: run_typed<float>(ctx); break;
-      case DType::f64: run_typed<double>(ctx); break;
-      default: fail(ErrorKind::unsupported, label_, ": no CPU kernel for type ", dtype_name(ctx.input(0).dtype));
-    }
+    cpu::visit_dtype(ctx.input(0).dtype, cpu::float_types{}, label_, [&](auto zero) { run_typed<decltype(zero)>(ctx); });
   }
 
  private:
@@ -315,11 +307,7 @@ template <bool kMax> class GlobalPoolKernel final : public Kernel {
   explicit GlobalPoolKernel(const KernelInit& init) : label_(init.node.label()) {}
 
   void run(const KernelContext& ctx) const override {
-    switch (ctx.input(0).dtype) {
-      case DType::f32: run_typed<float>(ctx); break;
-      case DType::f64: run_typed<double>(ctx); break;
-      default: fail(ErrorKind::unsupported, label_, ": no CPU kernel for type ", dtype_name(ctx.input(0).dtype));
-    }
+    cpu::visit_dtype(ctx.input(0).dtype, cpu::float_types{}, label_, [&](auto zero) { run_typed<decltype(zero)>(ctx); });
   }
 
  private:

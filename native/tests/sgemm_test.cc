@@ -57,6 +57,8 @@ double activate(SgemmActivation act, double x, float alpha, float beta) {
     case SgemmActivation::gelu_tanh:
       return 0.5 * x * (1.0 + std::tanh(0.79788456080286535588 * (x + 0.044715 * x * x * x)));
     case SgemmActivation::clip: return std::min<double>(std::max<double>(x, alpha), beta);
+    case SgemmActivation::hard_sigmoid: return std::min(1.0, std::max(0.0, alpha * x + beta));
+    case SgemmActivation::hard_swish: return x * std::min(1.0, std::max(0.0, x / 6 + 0.5));
   }
   return x;
 }
@@ -79,7 +81,8 @@ struct Case {
 };
 
 const char* act_name(SgemmActivation a) {
-  static const char* names[] = {"none", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "gelu_tanh", "clip"};
+  static const char* names[] = {"none", "relu",      "leaky_relu", "sigmoid",     "tanh",
+                                "gelu", "gelu_tanh", "clip",       "hard_sigmoid", "hard_swish"};
   return names[static_cast<int>(a)];
 }
 
@@ -244,7 +247,8 @@ void epilogues_match_reference() {
   int cases = 0;
   const SgemmActivation acts[] = {SgemmActivation::none,    SgemmActivation::relu,      SgemmActivation::leaky_relu,
                                   SgemmActivation::sigmoid, SgemmActivation::tanh,      SgemmActivation::gelu,
-                                  SgemmActivation::gelu_tanh, SgemmActivation::clip};
+                                  SgemmActivation::gelu_tanh, SgemmActivation::clip, SgemmActivation::hard_sigmoid,
+                                  SgemmActivation::hard_swish};
   const BiasKind biases[] = {BiasKind::none, BiasKind::per_column, BiasKind::per_row, BiasKind::full, BiasKind::scalar};
   for (CpuIsa isa : supported_isas())
     for (SgemmActivation act : acts)

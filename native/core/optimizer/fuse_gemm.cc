@@ -1,8 +1,8 @@
 // Bias and activation fused into matrix products:
 //   MatMul(A, B const [K, N]) → Add(bias const [N]) → act   ⇒  com.inferd FusedMatMul(A, B, bias)
 //   Gemm(A, B, C) → act                                      ⇒  com.inferd FusedGemm(A, B, C)
-// with act one of Relu, LeakyRelu, Sigmoid, Tanh, Gelu (ai.onnx or com.inferd) and Clip with constant
-// bounds, each part optional but at least one present. Each absorbed value must have its producer's
+// with act one of those fusable_activation (graph_edit.h) accepts, each part optional but at least
+// one present. Each absorbed value must have its producer's
 // fused successor as sole reader and must not be a graph output. Float only: a constant operand (or
 // the model's declaration) must say so, since the fused kernels run the float SGEMM.
 #include <algorithm>
@@ -13,49 +13,6 @@
 
 namespace inferd::opt {
 namespace {
-
-// The activation attributes of a fused product for an activation node, or false when the node is
-// not an activation this fusion handles.
-bool activation_attributes(const GraphEdit& edit, const Node& node, std::vector<Attribute>* attrs) {
-  if (node.inputs.empty() || node.inputs[0] == kNoValue || node.outputs.size() != 1) return false;
-  const std::string& op = node.op_type;
-  const bool onnx = node.domain.empty();
-  if (onnx && (op == "Relu" || op == "Sigmoid" || op == "Tanh")) {
-    attrs->push_back(string_attribute("activation", op));
-    return true;
-  }
-  if (onnx && op == "LeakyRelu") {
-    attrs->push_back(string_attribute("activation", op));
-    attrs->push_back(float_attribute("activation_alpha", node.attributes.get_float("alpha", 0.01f)));
-    return true;
-  }
-  if (op == "Gelu" && (onnx || node.domain == kInternalDomain)) {
-    const std::string approximate = node.attributes.get_string("approximate", "none");
-    if (approximate != "none" && approximate != "tanh") return false;
-    attrs->push_back(string_attribute("activation", op));
-    attrs->push_back(string_attribute("activation_approximate", approximate));
-    return true;
-  }
-  if (onnx && op == "Clip") {
-    std::vector<Attribute> bounds;
-    if (edit.opset() < 11) {
-      if (node.attributes.has("min")) bounds.push_back(float_attribute("activation_alpha", node.attributes.get_float("min", 0)));
-      if (node.attributes.has("max")) bounds.push_back(float_attribute("activation_beta", node.attributes.get_float("max", 0)));
-    } else {
-      const char* names[2] = {"activation_alpha", "activation_beta"};
-      for (size_t i = 1; i < 3; ++i) {
-        if (node.inputs.size() <= i || node.inputs[i] == kNoValue) continue;
-        const Tensor* t = edit.constant(node.inputs[i]);
-        if (!t || t->dtype != DType::f32 || t->size() != 1) return false;
-        bounds.push_back(float_attribute(names[i - 1], *t->data_as<float>()));
-      }
-    }
-    attrs->push_back(string_attribute("activation", op));
-    for (Attribute& a : bounds) attrs->push_back(std::move(a));
-    return true;
-  }
-  return false;
-}
 
 // The bias of `add` (an Add reading `product` and a float constant that broadcasts along the last
 // dim of a product with N columns), as a constant of shape [N]; kNoValue when it is not one.
@@ -114,7 +71,7 @@ int fuse_gemm_activation(Graph& graph, int opset) {
         if (a.name == "transA" || a.name == "transB" || a.name == "alpha" || a.name == "beta") attrs.push_back(a);
     }
     const int act = edit.sole_consumer(out);
-    if (act >= 0 && activation_attributes(edit, edit.node(act), &attrs)) {
+    if (act >= 0 && fusable_activation(edit, edit.node(act), &attrs)) {
       absorbed.push_back(act);
       out = edit.node(act).outputs[0];
     }

@@ -31,9 +31,15 @@ ActivationSpec read_activation(const Node& node) {
     spec.kind = FusedActivation::clip;
     spec.alpha = attrs.get_float("activation_alpha", std::numeric_limits<float>::lowest());
     spec.beta = attrs.get_float("activation_beta", std::numeric_limits<float>::max());
+  } else if (name == "HardSigmoid") {
+    spec.kind = FusedActivation::hard_sigmoid;
+    spec.alpha = attrs.get_float("activation_alpha", 0.2f);
+    spec.beta = attrs.get_float("activation_beta", 0.5f);
+  } else if (name == "HardSwish") {
+    spec.kind = FusedActivation::hard_swish;
   } else {
     fail(ErrorKind::invalid_model, node.label(), ": attribute 'activation' is \"", name,
-         "\"; expected \"\" (none), Relu, LeakyRelu, Sigmoid, Tanh, Gelu or Clip");
+         "\"; expected \"\" (none), Relu, LeakyRelu, Sigmoid, Tanh, Gelu, Clip, HardSigmoid or HardSwish");
   }
   return spec;
 }

@@ -12,11 +12,18 @@
 //                        older opsets: the same schema and CPU kernel, registered again here.
 //   LayerNormalization(X, Scale, B?)
 //                        ai.onnx LayerNormalization (opset 17), likewise for older models.
+//   HardSwish(X)         ai.onnx HardSwish (opset 14), likewise for older models.
+//   FusedConv(X, W, B?, Z?)
+//                        Conv (same inputs and attributes, as ONNX Runtime's com.microsoft FusedConv),
+//                        plus an optional Z of exactly Y's shape added to the convolution's result,
+//                        then an activation: Y = act(Conv(X, W, B) + Z).
 //
 // The activation of the fused products, as attributes (ONNX Runtime's FusedGemm spells them so):
-//   activation            "" (none), "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Gelu" or "Clip"
-//   activation_alpha      LeakyRelu's alpha (default 0.01); Clip's min (absent: unbounded)
-//   activation_beta       Clip's max (absent: unbounded)
+//   activation            "" (none), "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Gelu", "Clip",
+//                         "HardSigmoid" or "HardSwish"
+//   activation_alpha      LeakyRelu's alpha (default 0.01); Clip's min (absent: unbounded);
+//                         HardSigmoid's alpha (default 0.2)
+//   activation_beta       Clip's max (absent: unbounded); HardSigmoid's beta (default 0.5)
 //   activation_approximate
 //                         Gelu's approximate: "none" (default) or "tanh"
 #pragma once
@@ -27,12 +34,13 @@ namespace inferd {
 
 inline constexpr const char* kInternalDomain = "com.inferd";
 
-enum class FusedActivation { none, relu, leaky_relu, sigmoid, tanh, gelu, gelu_tanh, clip };
+enum class FusedActivation { none, relu, leaky_relu, sigmoid, tanh, gelu, gelu_tanh, clip, hard_sigmoid, hard_swish };
 
 struct ActivationSpec {
   FusedActivation kind = FusedActivation::none;
-  float alpha = 0;  // leaky_relu: the slope below 0; clip: the lower bound (lowest float when absent)
-  float beta = 0;   // clip: the upper bound (max float when absent)
+  float alpha = 0;  // leaky_relu: the slope below 0; clip: the lower bound (lowest float when absent);
+                    // hard_sigmoid: the slope
+  float beta = 0;   // clip: the upper bound (max float when absent); hard_sigmoid: the offset
 };
 
 // A fused node's activation from its attributes; throws Error(invalid_model) naming the node and the

@@ -5,6 +5,7 @@
 
 #include "core/backend.h"
 #include "core/op_schema.h"
+#include "core/optimizer/fused_ops.h"
 
 namespace inferd::opt {
 namespace {
@@ -209,6 +210,57 @@ int other_than_constant(const GraphEdit& edit, const Node& node) {
   const bool c0 = edit.constant(node.inputs[0]) != nullptr, c1 = edit.constant(node.inputs[1]) != nullptr;
   if (c0 == c1) return -1;
   return c0 ? 1 : 0;
+}
+
+bool fusable_activation(const GraphEdit& edit, const Node& node, std::vector<Attribute>* attrs) {
+  if (node.inputs.empty() || node.inputs[0] == kNoValue || node.outputs.size() != 1) return false;
+  const std::string& op = node.op_type;
+  const bool onnx = node.domain.empty();
+  if (onnx && (op == "Relu" || op == "Sigmoid" || op == "Tanh")) {
+    attrs->push_back(string_attribute("activation", op));
+    return true;
+  }
+  if (onnx && op == "LeakyRelu") {
+    attrs->push_back(string_attribute("activation", op));
+    attrs->push_back(float_attribute("activation_alpha", node.attributes.get_float("alpha", 0.01f)));
+    return true;
+  }
+  if (op == "Gelu" && (onnx || node.domain == kInternalDomain)) {
+    const std::string approximate = node.attributes.get_string("approximate", "none");
+    if (approximate != "none" && approximate != "tanh") return false;
+    attrs->push_back(string_attribute("activation", op));
+    attrs->push_back(string_attribute("activation_approximate", approximate));
+    return true;
+  }
+  if ((onnx || node.domain == kInternalDomain) && op == "HardSwish") {
+    attrs->push_back(string_attribute("activation", op));
+    return true;
+  }
+  if (onnx && op == "HardSigmoid") {
+    attrs->push_back(string_attribute("activation", op));
+    attrs->push_back(float_attribute("activation_alpha", node.attributes.get_float("alpha", 0.2f)));
+    attrs->push_back(float_attribute("activation_beta", node.attributes.get_float("beta", 0.5f)));
+    return true;
+  }
+  if (onnx && op == "Clip") {
+    std::vector<Attribute> bounds;
+    if (edit.opset() < 11) {
+      if (node.attributes.has("min")) bounds.push_back(float_attribute("activation_alpha", node.attributes.get_float("min", 0)));
+      if (node.attributes.has("max")) bounds.push_back(float_attribute("activation_beta", node.attributes.get_float("max", 0)));
+    } else {
+      const char* names[2] = {"activation_alpha", "activation_beta"};
+      for (size_t i = 1; i < 3; ++i) {
+        if (node.inputs.size() <= i || node.inputs[i] == kNoValue) continue;
+        const Tensor* t = edit.constant(node.inputs[i]);
+        if (!t || t->dtype != DType::f32 || t->size() != 1) return false;
+        bounds.push_back(float_attribute(names[i - 1], *t->data_as<float>()));
+      }
+    }
+    attrs->push_back(string_attribute("activation", op));
+    for (Attribute& a : bounds) attrs->push_back(std::move(a));
+    return true;
+  }
+  return false;
 }
 
 bool reduce_axes(const GraphEdit& edit, const Node& node, std::vector<int64_t>* axes) {

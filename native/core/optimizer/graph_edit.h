@@ -94,6 +94,11 @@ bool is_binary(const Node& node, const char* op_type);
 // when neither or both are constant.
 int other_than_constant(const GraphEdit& edit, const Node& node);
 
+// For an activation node a fused op can absorb (Relu, LeakyRelu, Sigmoid, Tanh, Gelu, HardSwish —
+// ai.onnx or com.inferd — HardSigmoid, and Clip with constant float bounds): appends the fused op's
+// activation attributes (fused_ops.h) and returns true; false for any other node.
+bool fusable_activation(const GraphEdit& edit, const Node& node, std::vector<Attribute>* attrs);
+
 // The reduction axes of a ReduceMean node (attribute before opset 18, constant input from 18),
 // sorted; false when they are not known at load time or keepdims is 0.
 bool reduce_axes(const GraphEdit& edit, const Node& node, std::vector<int64_t>* axes);

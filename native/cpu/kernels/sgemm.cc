@@ -237,6 +237,11 @@ void sgemm_packed(bool trans_a, int64_t M, float alpha, const float* A, int64_t 
             pool);
 }
 
+void sgemm_epilogue(const SgemmEpilogue& epilogue, float* c, int64_t ldc, int64_t i0, int64_t j0, int64_t rows,
+                    int64_t cols) {
+  if (rows > 0 && cols > 0 && !epilogue.empty()) chosen_kernels().epilogue(epilogue, c, ldc, i0, j0, rows, cols);
+}
+
 const char* sgemm_kernel_name() { return chosen_kernels().name; }
 int sgemm_tile_rows() { return chosen_kernels().mr; }
 int sgemm_tile_cols() { return chosen_kernels().nr; }

@@ -22,8 +22,8 @@ namespace inferd {
 class ThreadPool;
 struct SgemmKernels;
 
-// The activations an epilogue can apply (those the optimizer fuses into FusedGemm/FusedMatMul).
-enum class SgemmActivation { none, relu, leaky_relu, sigmoid, tanh, gelu, gelu_tanh, clip };
+// The activations an epilogue can apply (those the optimizer fuses into FusedGemm/FusedMatMul/FusedConv).
+enum class SgemmActivation { none, relu, leaky_relu, sigmoid, tanh, gelu, gelu_tanh, clip, hard_sigmoid, hard_swish };
 
 // What is added to and applied on each element of the product, after beta · C:
 //   C[i,j] = act(… + bias_scale · bias[i·bias_row_step + j·bias_col_step] + residual[i·residual_ld + j])
@@ -36,8 +36,8 @@ struct SgemmEpilogue {
   const float* residual = nullptr;
   int64_t residual_ld = 0;
   SgemmActivation activation = SgemmActivation::none;
-  float activation_alpha = 0;  // leaky_relu: the slope below 0; clip: the lower bound
-  float activation_beta = 0;   // clip: the upper bound
+  float activation_alpha = 0;  // leaky_relu: the slope below 0; clip: the lower bound; hard_sigmoid: α
+  float activation_beta = 0;   // clip: the upper bound; hard_sigmoid: β
 
   bool empty() const { return !bias && !residual && activation == SgemmActivation::none; }
 };
@@ -54,6 +54,13 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, ThreadPool* pool,
            const SgemmEpilogue* epilogue);
+
+// The epilogue alone, on rows [i0, i0+rows) × columns [j0, j0+cols) of a finished C (c points at
+// C[i0, j0]; bias and residual are indexed from C[0, 0] as above), with the chosen ISA's kernels:
+// for kernels that compute their own blocks of a product (Conv's direct and depthwise loops) and
+// apply sgemm's bias, residual and activation to each block while it is in cache.
+void sgemm_epilogue(const SgemmEpilogue& epilogue, float* c, int64_t ldc, int64_t i0, int64_t j0, int64_t rows,
+                    int64_t cols);
 
 // sgemm with the kernels of a given ISA, which the CPU must support (cpu_isa_supported): lets tests
 // check every fast kernel against the portable one, and benchmarks compare them.

@@ -65,6 +65,22 @@ struct act_clip_ {
   }
 };
 
+// max(0, min(1, αx + β)); NaN passes through.
+struct act_hard_sigmoid_ {
+  float alpha, beta;
+  float operator()(float x) const {
+    const float y = alpha * x + beta;
+    return y < 0.0f ? 0.0f : (y > 1.0f ? 1.0f : y);
+  }
+};
+// x · HardSigmoid(x) with α = 1/6, β = 1/2.
+struct act_hard_swish_ {
+  float operator()(float x) const {
+    const float y = x * (1.0f / 6.0f) + 0.5f;
+    return x * (y < 0.0f ? 0.0f : (y > 1.0f ? 1.0f : y));
+  }
+};
+
 template <class Act>
 void epilogue_with(const SgemmEpilogue& e, float* c, int64_t ldc, int64_t i0, int64_t j0, int64_t rows,
                    int64_t cols, const Act& act) {
@@ -106,6 +122,10 @@ void apply_epilogue(const SgemmEpilogue& e, float* c, int64_t ldc, int64_t i0, i
     case SgemmActivation::clip:
       epilogue_with(e, c, ldc, i0, j0, rows, cols, act_clip_{e.activation_alpha, e.activation_beta});
       break;
+    case SgemmActivation::hard_sigmoid:
+      epilogue_with(e, c, ldc, i0, j0, rows, cols, act_hard_sigmoid_{e.activation_alpha, e.activation_beta});
+      break;
+    case SgemmActivation::hard_swish: epilogue_with(e, c, ldc, i0, j0, rows, cols, act_hard_swish_{}); break;
   }
 }
 

@@ -13,25 +13,12 @@
 #include "core/optimizer/fused_ops.h"
 #include "cpu/kernels/packed_weights.h"
 #include "cpu/kernels/sgemm.h"
+#include "cpu/ops/fused_epilogue.h"
 
 namespace inferd {
 namespace {
 
 // ---- the fused product ----------------------------------------------------------------------------
-
-SgemmActivation sgemm_activation(FusedActivation kind) {
-  switch (kind) {
-    case FusedActivation::none: return SgemmActivation::none;
-    case FusedActivation::relu: return SgemmActivation::relu;
-    case FusedActivation::leaky_relu: return SgemmActivation::leaky_relu;
-    case FusedActivation::sigmoid: return SgemmActivation::sigmoid;
-    case FusedActivation::tanh: return SgemmActivation::tanh;
-    case FusedActivation::gelu: return SgemmActivation::gelu;
-    case FusedActivation::gelu_tanh: return SgemmActivation::gelu_tanh;
-    case FusedActivation::clip: return SgemmActivation::clip;
-  }
-  return SgemmActivation::none;
-}
 
 class FusedProductKernel final : public Kernel {
  public:
@@ -55,10 +42,7 @@ class FusedProductKernel final : public Kernel {
     const int64_t K = trans_b_ ? b.shape[1] : b.shape[0], N = trans_b_ ? b.shape[0] : b.shape[1];
     const int64_t M = gemm_ ? y.shape[0] : (K == 0 ? y.size() / std::max<int64_t>(N, 1) : a.size() / K);
     if (M == 0 || N == 0) return;
-    SgemmEpilogue epilogue;
-    epilogue.activation = sgemm_activation(activation_.kind);
-    epilogue.activation_alpha = activation_.alpha;
-    epilogue.activation_beta = activation_.beta;
+    SgemmEpilogue epilogue = activation_epilogue(activation_);
     // beta == 0 drops C altogether, as BLAS does: its values (even NaN) never reach Y.
     if (ctx.has_input(2) && !(gemm_ && beta_ == 0)) {
       const Tensor& c = ctx.input(2);
@@ -108,6 +92,7 @@ std::unique_ptr<Kernel> make_onnx_kernel(const KernelInit& init, int opset) {
 
 std::unique_ptr<Kernel> make_gelu(const KernelInit& init) { return make_onnx_kernel(init, 20); }
 std::unique_ptr<Kernel> make_layer_norm(const KernelInit& init) { return make_onnx_kernel(init, 17); }
+std::unique_ptr<Kernel> make_hard_swish(const KernelInit& init) { return make_onnx_kernel(init, 14); }
 
 // ---- Dropout ---------------------------------------------------------------------------------------
 
@@ -166,6 +151,7 @@ INFERD_INTERNAL_KERNEL("FusedGemm", make_fused_gemm);
 INFERD_INTERNAL_KERNEL("FusedMatMul", make_fused_matmul);
 INFERD_INTERNAL_KERNEL("Gelu", make_gelu);
 INFERD_INTERNAL_KERNEL("LayerNormalization", make_layer_norm);
+INFERD_INTERNAL_KERNEL("HardSwish", make_hard_swish);
 
 INFERD_CPU_KERNEL("Dropout", 1, 9, make_dropout);
 INFERD_CPU_KERNEL("Dropout", 10, 11, make_dropout);

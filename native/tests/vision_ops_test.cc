@@ -74,7 +74,7 @@ struct Inferred {
 
 // Shape inference with every input's value known (as the planner knows constants).
 Inferred infer(const Node& node, int opset, const std::vector<Tensor>& inputs, size_t outputs = 1) {
-  const OpSchema* schema = SchemaRegistry::instance().find("", node.op_type, opset);
+  const OpSchema* schema = SchemaRegistry::instance().find(node.domain, node.op_type, opset);
   if (!schema) fail(ErrorKind::unsupported, "no schema for ", node.op_type, " at opset ", opset);
   std::vector<DType> dtypes;
   std::vector<const Shape*> shapes;
@@ -101,7 +101,7 @@ Inferred infer(const Node& node, int opset, const std::vector<Tensor>& inputs, s
 std::vector<Tensor> run(const Node& node, int opset, const std::vector<Tensor>& inputs, int threads = 1,
                         const std::vector<bool>& constant = {}, size_t outputs = 1) {
   const Inferred shapes = infer(node, opset, inputs, outputs);
-  const KernelDef* def = KernelRegistry::instance().find("cpu", "", node.op_type, opset);
+  const KernelDef* def = KernelRegistry::instance().find("cpu", node.domain, node.op_type, opset);
   if (!def) fail(ErrorKind::unsupported, "no CPU kernel for ", node.op_type, " at opset ", opset);
   KernelInit init{node, opset, {}};
   for (size_t i = 0; i < inputs.size(); ++i)
@@ -321,6 +321,104 @@ void conv_large_images_split_into_chunks() {
     for (bool constant : {false, true})
       CHECK(close(as_doubles(run1(node, 22, {x, w, b}, threads, {false, constant, constant})), want, 1e-4, 1e-4,
                   "large conv"));
+}
+
+// FusedConv = act(Conv + Z) through every path of the Conv kernel, each applying the residual and
+// activation to its own blocks: direct (3×3, one group, constant filter, on AVX-512), pointwise (1×1,
+// plain and strided), depthwise (5×5, stride 1 and 2, with a channel multiplier), pre-packed (a 1-D
+// and a grouped conv with 16+ channels per group), im2col (a filter not known at load) and grouped
+// (few channels per group), with and without bias, against the reference conv followed by the
+// unfused Add and activation, on one and three threads.
+struct FusedConvCase {
+  const char* path;
+  Shape x, w;
+  int64_t group;
+  std::vector<int64_t> strides, pads;
+  bool constant_w;
+};
+
+double reference_act(const std::string& act, double v) {
+  if (act == "Relu") return v < 0 ? 0 : v;
+  if (act == "LeakyRelu") return v < 0 ? 0.1 * v : v;
+  if (act == "Sigmoid") return 1 / (1 + std::exp(-v));
+  if (act == "Tanh") return std::tanh(v);
+  if (act == "Clip") return std::min(1.0, std::max(-0.5, v));
+  if (act == "HardSigmoid") return std::min(1.0, std::max(0.0, 0.2 * v + 0.5));
+  if (act == "HardSwish") return v * std::min(1.0, std::max(0.0, v / 6 + 0.5));
+  return v;
+}
+
+void fused_conv_applies_residual_and_activation_on_every_path() {
+  std::mt19937 rng(15);
+  const FusedConvCase cases[] = {
+      {"direct 3x3", {2, 5, 11, 13}, {40, 5, 3, 3}, 1, {1, 1}, {1, 1, 1, 1}, true},
+      {"direct 3x3 stride 2", {1, 6, 12, 9}, {20, 6, 3, 3}, 1, {2, 2}, {1, 0, 1, 0}, true},
+      {"pointwise", {2, 12, 7, 9}, {24, 12, 1, 1}, 1, {1, 1}, {0, 0, 0, 0}, true},
+      {"pointwise strided", {1, 8, 9, 9}, {16, 8, 1, 1}, 1, {2, 2}, {0, 0, 0, 0}, true},
+      {"depthwise 5x5", {2, 6, 10, 23}, {6, 1, 5, 5}, 6, {1, 1}, {2, 2, 2, 2}, true},
+      {"depthwise stride 2, multiplier 2", {1, 4, 9, 11}, {8, 1, 3, 3}, 4, {2, 2}, {1, 1, 1, 1}, true},
+      {"packed 1-D", {2, 6, 300}, {32, 6, 3}, 1, {1}, {1, 1}, true},
+      {"packed grouped", {1, 8, 9, 10}, {32, 4, 3, 3}, 2, {1, 1}, {1, 1, 1, 1}, true},
+      {"im2col", {2, 3, 8, 9}, {7, 3, 3, 3}, 1, {1, 1}, {0, 1, 2, 1}, false},
+      {"grouped", {1, 6, 7, 7}, {9, 2, 3, 3}, 3, {1, 2}, {1, 1, 1, 1}, true},
+  };
+  const char* activations[] = {"", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSigmoid", "HardSwish"};
+  int variant = 0;
+  for (const FusedConvCase& c : cases)
+    for (const char* act : activations) {
+      ++variant;
+      const bool with_bias = variant % 3 != 0, with_z = variant % 4 != 1;
+      const size_t s = c.x.size() - 2;
+      Window win;
+      for (size_t d = 0; d < s; ++d) {
+        win.kernel.push_back(c.w[d + 2]);
+        win.strides.push_back(c.strides[d]);
+        win.dilations.push_back(1);
+        win.begin.push_back(c.pads[d]);
+        win.end.push_back(c.pads[d + s]);
+      }
+      Shape ys{c.x[0], c.w[0]};
+      for (size_t d = 0; d < s; ++d)
+        ys.push_back((c.x[d + 2] + win.begin[d] + win.end[d] - win.kernel[d]) / win.strides[d] + 1);
+      const Tensor x = random_tensor<float>(c.x, rng), w = random_tensor<float>(c.w, rng);
+      const Tensor b = random_tensor<float>({c.w[0]}, rng), z = random_tensor<float>(ys, rng, -3, 3);
+      std::vector<Attribute> attrs{attr_ints("strides", c.strides), attr_ints("pads", c.pads), attr_int("group", c.group)};
+      if (*act) attrs.push_back(attr_string("activation", act));
+      if (std::string(act) == "LeakyRelu") attrs.push_back(attr_float("activation_alpha", 0.1f));
+      if (std::string(act) == "Clip") {
+        attrs.push_back(attr_float("activation_alpha", -0.5f));
+        attrs.push_back(attr_float("activation_beta", 1.0f));
+      }
+      Node node = make_node("FusedConv", attrs);
+      node.domain = "com.inferd";
+      std::vector<Tensor> inputs{x, w, with_bias ? b : Tensor{}};
+      if (with_z) inputs.push_back(z);
+      std::vector<double> want = conv_reference(x, w, with_bias ? &b : nullptr, ys, win, c.group);
+      const std::vector<double> zs = as_doubles(z);
+      for (size_t i = 0; i < want.size(); ++i) want[i] = reference_act(act, want[i] + (with_z ? zs[i] : 0.0));
+      for (int threads : {1, 3}) {
+        const Tensor y = run1(node, 9, inputs, threads, {false, c.constant_w, c.constant_w});
+        char what[160];
+        std::snprintf(what, sizeof what, "FusedConv %s, activation '%s', bias %d, Z %d, threads %d", c.path, act,
+                      with_bias, with_z, threads);
+        CHECK(y.shape == ys);
+        CHECK(close(as_doubles(y), want, 1e-4, 1e-4, what));
+      }
+    }
+}
+
+// Z must be Y's shape exactly: the optimizer absorbs only an Add it has proved to be one, so
+// anything else is a malformed model, reported with the node's name rather than broadcast.
+void fused_conv_rejects_a_residual_of_another_shape() {
+  std::mt19937 rng(16);
+  const Tensor x = random_tensor<float>({1, 4, 5, 5}, rng), w = random_tensor<float>({2, 4, 3, 3}, rng);
+  Node node = make_node("FusedConv", {attr_ints("pads", {1, 1, 1, 1}), attr_string("activation", "Relu")});
+  node.domain = "com.inferd";
+  CHECK_THROWS(infer(node, 13, {x, w, Tensor{}, random_tensor<float>({1, 2, 1, 1}, rng)}), ErrorKind::invalid_model,
+               "FusedConv node 'n': input Z of shape [1, 2, 1, 1] must have the output's shape [1, 2, 5, 5]");
+  Node swish = make_node("FusedConv", {attr_string("activation", "Swish")});
+  swish.domain = "com.inferd";
+  CHECK_THROWS(infer(swish, 13, {x, w}), ErrorKind::invalid_model, "attribute 'activation' is \"Swish\"");
 }
 
 void conv_rejects_bad_models() {
@@ -1157,6 +1255,8 @@ int main() {
   conv_auto_pad_splits_the_padding();
   conv_large_images_split_into_chunks();
   conv_rejects_bad_models();
+  fused_conv_applies_residual_and_activation_on_every_path();
+  fused_conv_rejects_a_residual_of_another_shape();
   conv_transpose_matches_the_reference();
   im2col_matches_its_reference();
   pools_match_the_reference();

@@ -3,8 +3,11 @@
 // optimizations still runs.
 //
 // The fused products check what the op they stand for checks (its own schema, looked up and called)
-// plus their bias and activation. Gelu and LayerNormalization of com.inferd are the ai.onnx schemas of
-// opsets 20 and 17 made available to models of older opsets.
+// plus their bias and activation. Gelu, LayerNormalization and HardSwish of com.inferd are the ai.onnx
+// schemas of opsets 20, 17 and 14 made available to models of older opsets.
+#include <algorithm>
+#include <vector>
+
 #include "core/op_schema.h"
 #include "core/optimizer/fused_ops.h"
 #include "core/shape_util.h"
@@ -56,8 +59,39 @@ void infer_fused_matmul(ShapeContext& ctx) {
   check_activation(ctx);
 }
 
+// Conv on X, W, B, then Z (when given) of exactly Y's shape — the optimizer absorbs an Add only
+// when it has proved that, so a Z of any other shape is a model error, not a broadcast — and an
+// activation.
+void infer_fused_conv(ShapeContext& ctx) {
+  ctx.expect_inputs(2, 4);
+  const size_t conv_inputs = std::min<size_t>(ctx.input_count(), 3);
+  std::vector<DType> dtypes;
+  std::vector<const Shape*> shapes;
+  std::vector<const Tensor*> values;
+  for (size_t i = 0; i < conv_inputs; ++i) {
+    dtypes.push_back(ctx.has_input(i) ? ctx.dtype(i) : DType::undefined);
+    shapes.push_back(ctx.has_input(i) ? &ctx.shape(i) : nullptr);
+    values.push_back(ctx.value(i));
+  }
+  DType out_dtype = DType::undefined;
+  Shape out_shape;
+  Tensor out_value;
+  ShapeContext conv(ctx.node(), ctx.opset(), dtypes.data(), shapes.data(), values.data(), conv_inputs, &out_dtype,
+                    &out_shape, &out_value, 1);
+  onnx_schema(ctx, "Conv", 11).infer(conv);
+  if (ctx.has_input(3)) {
+    ctx.expect_same_dtype(0, 3);
+    if (ctx.shape(3) != out_shape)
+      ctx.fail("input Z of shape ", shape_to_string(ctx.shape(3)), " must have the output's shape ",
+               shape_to_string(out_shape));
+  }
+  ctx.set_output(0, out_dtype, std::move(out_shape));
+  check_activation(ctx);
+}
+
 void infer_gelu(ShapeContext& ctx) { onnx_schema(ctx, "Gelu", 20).infer(ctx); }
 void infer_layer_norm(ShapeContext& ctx) { onnx_schema(ctx, "LayerNormalization", 17).infer(ctx); }
+void infer_hard_swish(ShapeContext& ctx) { onnx_schema(ctx, "HardSwish", 14).infer(ctx); }
 
 // Dropout(data, ratio?, training_mode?) → (output, mask?): output is data's type and shape, mask its
 // shape as `mask_dtype` (data's own type before opset 10, bool from 10).
@@ -94,8 +128,10 @@ void infer_dropout_12(ShapeContext& ctx) { infer_dropout(ctx, true, true); }
 
 INFERD_INTERNAL_SCHEMA("FusedGemm", infer_fused_gemm);
 INFERD_INTERNAL_SCHEMA("FusedMatMul", infer_fused_matmul);
+INFERD_INTERNAL_SCHEMA("FusedConv", infer_fused_conv);
 INFERD_INTERNAL_SCHEMA("Gelu", infer_gelu);
 INFERD_INTERNAL_SCHEMA("LayerNormalization", infer_layer_norm);
+INFERD_INTERNAL_SCHEMA("HardSwish", infer_hard_swish);
 
 // 1–9: mask of data's type (1 and 6 also carry is_test, which inference ignores); 10: bool mask;
 // 12: ratio and training_mode become inputs.

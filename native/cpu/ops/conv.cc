@@ -17,6 +17,11 @@
 // Chunks of all images and groups are independent products: when there are enough of them they are
 // spread over the threads one per task, else each is split over the pool by sgemm.
 //
+// FusedConv (com.inferd; core/optimizer/fused_ops.h) is this Conv plus a residual Z and an activation:
+// every form above applies them, with sgemm's epilogue, to each block of Y as it is finished (a
+// tile of the product, a register block's output row, a depthwise row) while it is still in cache,
+// instead of a pass of its own over Y for each.
+//
 // ConvTranspose, per image and group, is col[M/g·k1⋯ks × P_in] = W_gᵀ·X_ng followed by col2im,
 // which adds each column into the output positions it covers.
 #include <algorithm>
@@ -27,9 +32,11 @@
 #include <vector>
 
 #include "core/kernel_registry.h"
+#include "core/optimizer/fused_ops.h"
 #include "core/thread_pool.h"
 #include "cpu/kernels/im2col.h"
 #include "cpu/kernels/sgemm.h"
+#include "cpu/ops/fused_epilogue.h"
 
 namespace inferd {
 namespace {
@@ -53,9 +60,35 @@ void fill_rows(float* y, int64_t rows, int64_t count, int64_t ld, const float* b
   for (int64_t r = 0; r < rows; ++r) std::fill(y + r * ld, y + r * ld + count, bias ? bias[r] : 0.0f);
 }
 
+// What FusedConv applies to a finished block of Y after the bias: the residual Z (laid out as Y) and
+// the activation. Empty for a plain Conv.
+struct ConvEpilogue {
+  SgemmEpilogue activation;    // the activation alone
+  const float* z = nullptr;    // Z's data, or null
+
+  bool empty() const { return !z && activation.activation == SgemmActivation::none; }
+  // sgemm's epilogue for a block of Y whose first element is `offset` floats into Y, its rows `ld`
+  // apart, plus `bias` per row when given (null: none, or already added).
+  SgemmEpilogue at(int64_t offset, int64_t ld, const float* bias = nullptr) const {
+    SgemmEpilogue e = activation;
+    if (bias) {
+      e.bias = bias;
+      e.bias_row_step = 1;
+      e.bias_col_step = 0;
+    }
+    if (z) {
+      e.residual = z + offset;
+      e.residual_ld = ld;
+    }
+    return e;
+  }
+};
+
 // y[m·ldy + p] = t[p·cols + m] + bias[m] for p < count, m < cols: the product's Yᵀ back into NCHW,
-// in tiles that keep both sides in L1.
-void transpose_add_bias(const float* t, int64_t count, int64_t cols, const float* bias, float* y, int64_t ldy) {
+// in tiles that keep both sides in L1; `post` (indexed from y, may be empty) is applied to each tile
+// as soon as it is written.
+void transpose_add_bias(const float* t, int64_t count, int64_t cols, const float* bias, float* y, int64_t ldy,
+                        const SgemmEpilogue& post) {
   constexpr int64_t kTile = 32;
   for (int64_t m0 = 0; m0 < cols; m0 += kTile) {
     const int64_t m1 = std::min(cols, m0 + kTile);
@@ -66,6 +99,7 @@ void transpose_add_bias(const float* t, int64_t count, int64_t cols, const float
         float* out = y + m * ldy;
         for (int64_t p = p0; p < p1; ++p) out[p] = t[p * cols + m] + b;
       }
+      sgemm_epilogue(post, y + m0 * ldy + p0, ldy, m0, p0, m1 - m0, p1 - p0);
     }
   }
 }
@@ -204,7 +238,11 @@ template <int NV> BlockFn block_for(const Geometry& g) {
 class ConvKernel final : public Kernel {
  public:
   explicit ConvKernel(const KernelInit& init)
-      : label_(init.node.label()), window_(init.attributes()), group_(init.attributes().get_int("group", 1)) {
+      : label_(init.node.label()),
+        window_(init.attributes()),
+        group_(init.attributes().get_int("group", 1)),
+        fused_(init.node.domain == kInternalDomain),
+        activation_(fused_ ? activation_epilogue(read_activation(init.node)) : SgemmEpilogue{}) {
     // A constant filter of an ordinary (not depthwise) conv: W_gᵀ packed per group, once.
     const Tensor* w = init.constant_input(1);
     if (!w || w->dtype != DType::f32 || w->rank() < 3 || group_ < 1 || w->shape[0] % group_ != 0) return;
@@ -231,17 +269,30 @@ class ConvKernel final : public Kernel {
     const ConvGeometry g = window_.forward(x.shape, w.shape.data() + 2, y.shape);
     const int64_t N = x.shape[0], C = x.shape[1], M = w.shape[0];
     if (y.size() == 0) return;
+    ConvEpilogue post{activation_, nullptr};
+    if (fused_ && ctx.has_input(3)) {
+      // The schema has checked Z's shape against Y's; a kernel run without it must not read past Z.
+      const Tensor& z = ctx.input(3);
+      if (z.shape != y.shape)
+        fail(ErrorKind::invalid_argument, label_, ": input Z of shape ", shape_to_string(z.shape),
+             " must have the output's shape ", shape_to_string(y.shape));
+      post.z = z.data_as<float>();
+    }
     if (C == 0) {  // an empty product: the bias alone
       const int64_t P = g.out_size();
-      for (int64_t n = 0; n < N; ++n) fill_rows(y.data_as<float>() + n * M * P, M, P, P, bias);
+      for (int64_t n = 0; n < N; ++n) {
+        float* yn = y.data_as<float>() + n * M * P;
+        fill_rows(yn, M, P, P, bias);
+        sgemm_epilogue(post.at(n * M * P, P), yn, P, 0, 0, M, P);
+      }
       return;
     }
     if (C / group_ == 1 && group_ > 1 && g.spatial <= 2)
-      run_depthwise(g, x, w, bias, y, ctx.threads);
+      run_depthwise(g, x, w, bias, post, y, ctx.threads);
     else if (direct_filter_ && g.spatial == 2 && !is_pointwise(g))
-      run_direct(g, x, w, bias, y, ctx.threads);
+      run_direct(g, x, w, bias, post, y, ctx.threads);
     else
-      run_gemm(g, x, w, bias, y, ctx.threads);
+      run_gemm(g, x, w, bias, post, y, ctx.threads);
   }
 
  private:
@@ -252,8 +303,8 @@ class ConvKernel final : public Kernel {
   // channels: 128 to 512 are within noise of each other, unchunked is up to 1.2x slower).
   static constexpr int64_t kPackedChunk = 256;
 
-  void run_gemm(const ConvGeometry& g, const Tensor& x, const Tensor& w, const float* bias, Tensor& y,
-                ThreadPool* pool) const {
+  void run_gemm(const ConvGeometry& g, const Tensor& x, const Tensor& w, const float* bias, const ConvEpilogue& post,
+                Tensor& y, ThreadPool* pool) const {
     const int64_t N = x.shape[0], C = x.shape[1], M = w.shape[0];
     const int64_t Cg = C / group_, Mg = M / group_;
     const int64_t P = g.out_size(), P_in = g.in_size(), K = Cg * g.kernel_size();
@@ -292,10 +343,12 @@ class ConvKernel final : public Kernel {
       if (packed) {
         float* product = scratch(product_scratch, count * Mg);
         sgemm_packed(true, count, 1.0f, col, ld_col, *packed_[static_cast<size_t>(grp)], 0.0f, product, Mg, inner);
-        transpose_add_bias(product, count, Mg, bg, yg, P);
+        transpose_add_bias(product, count, Mg, bg, yg, P, post.at(yg - Y, P));
       } else {
-        if (bg) fill_rows(yg, Mg, count, P, bg);
-        sgemm(false, false, Mg, count, K, 1.0f, W + grp * Mg * K, K, col, ld_col, bg ? 1.0f : 0.0f, yg, P, inner);
+        // Bias, residual and activation as sgemm's epilogue, on each tile of Y as it completes.
+        const SgemmEpilogue epilogue = post.at(yg - Y, P, bg);
+        sgemm(false, false, Mg, count, K, 1.0f, W + grp * Mg * K, K, col, ld_col, 0.0f, yg, P, inner,
+              epilogue.empty() ? nullptr : &epilogue);
       }
     };
     if (across) {
@@ -309,8 +362,8 @@ class ConvKernel final : public Kernel {
 
   // The direct convolution (see `direct`): image by image, the input zero-padded into scratch, then
   // register blocks of (32 channels × one output row × kCols positions) spread over the threads.
-  void run_direct(const ConvGeometry& g, const Tensor& x, const Tensor& w, const float* bias, Tensor& y,
-                  ThreadPool* pool) const {
+  void run_direct(const ConvGeometry& g, const Tensor& x, const Tensor& w, const float* bias, const ConvEpilogue& post,
+                  Tensor& y, ThreadPool* pool) const {
 #if defined(__x86_64__) && defined(__GNUC__)
     using direct::kCols;
     using direct::kLanes;
@@ -344,7 +397,8 @@ class ConvKernel final : public Kernel {
             std::memcpy(plane + (h + g.pad[0]) * d.Wp + g.pad[1], X + (c * H + h) * W, static_cast<size_t>(W) * sizeof(float));
         }
       });
-      float* Yn = y.data_as<float>() + n * M * d.OH * d.OW;
+      const int64_t plane = d.OH * d.OW;
+      float* Yn = y.data_as<float>() + n * M * plane;
       pool->parallel_for(pairs * d.OH, row_grain, [&](int64_t t0, int64_t t1) {
         for (int64_t t = t0; t < t1; ++t) {
           const int64_t oh = t % d.OH, pair = t / d.OH;
@@ -356,11 +410,16 @@ class ConvKernel final : public Kernel {
           const direct::BlockFn block = channels > kLanes ? block2 : block1;
           for (int64_t ow0 = 0; ow0 < d.OW; ow0 += kCols)
             block(d, xp, f, filter_block, bias_block, oh, ow0, std::min(kCols, d.OW - ow0), channels, y0);
+          // The output row of these channels was written just now and is still in L1.
+          if (!post.empty()) {
+            const int64_t offset = (n * M + m0) * plane + oh * d.OW;
+            sgemm_epilogue(post.at(offset, plane), y.data_as<float>() + offset, plane, 0, 0, channels, d.OW);
+          }
         }
       });
     }
 #else
-    run_gemm(g, x, w, bias, y, pool);
+    run_gemm(g, x, w, bias, post, y, pool);
 #endif
   }
 
@@ -423,8 +482,8 @@ class ConvKernel final : public Kernel {
 
   // One input channel per group (depthwise, with `Mg` output channels each): per output plane, each
   // tap of the filter adds w · (a row of input) into a row of output. 1-D convs run as 2-D with H = 1.
-  void run_depthwise(const ConvGeometry& g, const Tensor& x, const Tensor& w, const float* bias, Tensor& y,
-                     ThreadPool* pool) const {
+  void run_depthwise(const ConvGeometry& g, const Tensor& x, const Tensor& w, const float* bias,
+                     const ConvEpilogue& post, Tensor& y, ThreadPool* pool) const {
     const int64_t N = x.shape[0], C = x.shape[1], M = w.shape[0], Mg = M / group_;
     const bool two_d = g.spatial == 2;
     const int64_t H = two_d ? g.in[0] : 1, Wd = g.in[two_d ? 1 : 0];
@@ -458,9 +517,15 @@ class ConvKernel final : public Kernel {
         const float* wp = Wt + o * KH * KW;
         float* yp = Y + q * OH * OW;
         const float b = bias ? bias[o] : 0.0f;
+        // The residual and activation of each output row, once it is complete.
+        auto finish_row = [&](int64_t oh) {
+          if (!post.empty()) sgemm_epilogue(post.at(q * OH * OW + oh * OW, OW), yp + oh * OW, OW, 0, 0, 1, OW);
+        };
         if (unit_row_stride) {
-          for (int64_t oh = 0; oh < OH; ++oh)
+          for (int64_t oh = 0; oh < OH; ++oh) {
             depthwise_row(xp, wp, b, oh * SH - PH, H, Wd, KH, KW, DH, DW, PW, OW, interior_lo, interior_hi, yp + oh * OW);
+            finish_row(oh);
+          }
           continue;
         }
         std::fill(yp, yp + OH * OW, b);
@@ -486,6 +551,7 @@ class ConvKernel final : public Kernel {
               }
             }
           }
+          finish_row(oh);
         }
       }
     };
@@ -497,6 +563,8 @@ class ConvKernel final : public Kernel {
   std::string label_;
   WindowAttributes window_;
   int64_t group_;
+  bool fused_;                  // FusedConv: input 3 is Z, and `activation_` follows
+  SgemmEpilogue activation_;    // FusedConv's activation (none for Conv)
   std::vector<std::unique_ptr<PackedB>> packed_;  // per group: W_gᵀ [K × M/g], for a constant W
   std::unique_ptr<AlignedBuffer> direct_filter_;   // W in direct::pack_filter's blocks, when that path runs
 };
@@ -586,6 +654,8 @@ std::unique_ptr<Kernel> make_conv_transpose(const KernelInit& init) {
 }  // namespace
 
 INFERD_CPU_KERNEL("Conv", 1, kMaxOpset, make_conv);
+// The same kernel; the planner looks internal ops up at the model's ai.onnx opset, hence every opset.
+static const KernelRegistrar fused_conv_registrar(KernelDef{"cpu", kInternalDomain, "FusedConv", 1, kMaxOpset, make_conv});
 INFERD_CPU_KERNEL("ConvTranspose", 1, kMaxOpset, make_conv_transpose);
 
 }  // namespace inferd

@@ -280,10 +280,11 @@ void conv_batch_norm_folds() {
     return;
   }
   const std::vector<Input> x = {{"x", {2, 4, 9, 9}}};
-  expect("conv+bn with bias", conv_bn_model(13, 1, true), x, 3, 2, "Conv Relu");
-  expect("conv+bn without bias", conv_bn_model(13, 1, false), x, 3, 2, "Conv Relu");
-  expect("depthwise conv+bn, opset 9", conv_bn_model(9, 4, true), x, 3, 2, "Conv Relu");
-  expect("conv+bn, opset 15", conv_bn_model(15, 2, false), x, 3, 2, "Conv Relu");
+  // The folded Conv then takes the Relu too (fuse_conv.cc).
+  expect("conv+bn with bias", conv_bn_model(13, 1, true), x, 3, 1, "com.inferd.FusedConv");
+  expect("conv+bn without bias", conv_bn_model(13, 1, false), x, 3, 1, "com.inferd.FusedConv");
+  expect("depthwise conv+bn, opset 9", conv_bn_model(9, 4, true), x, 3, 1, "com.inferd.FusedConv");
+  expect("conv+bn, opset 15", conv_bn_model(15, 2, false), x, 3, 1, "com.inferd.FusedConv");
   expect("conv read by BN and Add: no fold", conv_bn_model(13, 1, true, true), x, 4, 4);
   {  // Two Convs sharing one weight, each with its own BN: each gets its own folded weights.
     ModelWriter w(13);
@@ -599,6 +600,226 @@ void gelu_patterns_fuse() {
   }
 }
 
+// ---- 5. HardSwish --------------------------------------------------------------------------------------
+
+enum class HardSwishForm { mul_then_div, mul_then_mul_sixth, div_then_mul, hard_sigmoid };
+
+// s = 4·x0 (so that x + 3 falls on both sides of Clip's bounds for inputs in ±2), then HardSwish(s)
+// in the given form, into y. `leak` makes the named intermediate a graph output too.
+ModelWriter hard_swish_model(int opset, HardSwishForm form, bool swap = false, const std::string& leak = "",
+                             float hi = 6.f, float alpha = 1.f / 6) {
+  ModelWriter w(opset);
+  w.input("x0", kFloat, {-1, 10});
+  w.output("y", kFloat, {-1, 10});
+  if (!leak.empty()) w.output(leak, kFloat, {-1, 10});
+  w.initializer_f32("four", {}, {4.f});
+  w.node("Mul", {"x0", "four"}, {"x"});
+  if (form == HardSwishForm::hard_sigmoid) {
+    w.node("HardSigmoid", {"x"}, {"h"}, {AttrSpec::real("alpha", alpha), AttrSpec::real("beta", 0.5f)});
+    w.node("Mul", swap ? std::vector<std::string>{"h", "x"} : std::vector<std::string>{"x", "h"}, {"y"});
+    return w;
+  }
+  w.initializer_f32("three", {1}, {3.f});
+  w.node("Add", swap ? std::vector<std::string>{"three", "x"} : std::vector<std::string>{"x", "three"}, {"a"});
+  if (opset < 11) {
+    w.node("Clip", {"a"}, {"c"}, {AttrSpec::real("min", 0.f), AttrSpec::real("max", hi)});
+  } else {
+    w.initializer_f32("zero", {}, {0.f});
+    w.initializer_f32("six_bound", {}, {hi});
+    w.node("Clip", {"a", "zero", "six_bound"}, {"c"});
+  }
+  w.initializer_f32("six", {}, {6.f});
+  w.initializer_f32("sixth", {1}, {1.f / 6});
+  const auto pair = [swap](const std::string& a, const std::string& b) {
+    return swap ? std::vector<std::string>{b, a} : std::vector<std::string>{a, b};
+  };
+  switch (form) {
+    case HardSwishForm::mul_then_div:
+      w.node("Mul", pair("x", "c"), {"m"});
+      w.node("Div", {"m", "six"}, {"y"});
+      break;
+    case HardSwishForm::mul_then_mul_sixth:
+      w.node("Mul", pair("c", "x"), {"m"});
+      w.node("Mul", pair("m", "sixth"), {"y"});
+      break;
+    case HardSwishForm::div_then_mul:
+      w.node("Div", {"c", "six"}, {"m"});
+      w.node("Mul", pair("x", "m"), {"y"});
+      break;
+    default: break;
+  }
+  return w;
+}
+
+void hard_swish_patterns_fuse() {
+  const std::vector<Input> x = {{"x0", {7, 10}}};
+  expect("hardswish (x·c)/6, Clip attributes, opset 9", hard_swish_model(9, HardSwishForm::mul_then_div), x, 5, 2,
+         "Mul com.inferd.HardSwish");
+  expect("hardswish (c·x)·⅙ swapped, opset 13", hard_swish_model(13, HardSwishForm::mul_then_mul_sixth, true), x, 5,
+         2, "Mul com.inferd.HardSwish");
+  expect("hardswish x·(c/6), opset 14", hard_swish_model(14, HardSwishForm::div_then_mul), x, 5, 2, "Mul HardSwish");
+  expect("hardswish (x·c)/6 swapped, opset 11", hard_swish_model(11, HardSwishForm::mul_then_div, true), x, 5, 2,
+         "Mul com.inferd.HardSwish");
+  expect("x·HardSigmoid(x, ⅙, ½), opset 14", hard_swish_model(14, HardSwishForm::hard_sigmoid), x, 3, 2,
+         "Mul HardSwish");
+  expect("HardSigmoid(x)·x, opset 9", hard_swish_model(9, HardSwishForm::hard_sigmoid, true), x, 3, 2,
+         "Mul com.inferd.HardSwish");
+  // Not HardSwish, or not only read by the pattern: left alone.
+  expect("x·HardSigmoid(x, 0.2, ½) (Paddle's squeeze-excite gate)",
+         hard_swish_model(9, HardSwishForm::hard_sigmoid, false, "", 6.f, 0.2f), x, 3, 3);
+  expect("Clip to [0, 5]", hard_swish_model(13, HardSwishForm::mul_then_div, false, "", 5.f), x, 5, 5);
+  expect("Clip output is a graph output", hard_swish_model(9, HardSwishForm::mul_then_div, false, "c"), x, 5, 5);
+  expect("Add output is a graph output", hard_swish_model(13, HardSwishForm::div_then_mul, false, "a"), x, 5, 5);
+  expect("product is a graph output", hard_swish_model(9, HardSwishForm::mul_then_div, false, "m"), x, 5, 5);
+  {  // The Clip output read twice.
+    ModelWriter w = hard_swish_model(9, HardSwishForm::mul_then_div);
+    w.output("z", kFloat, {-1, 10});
+    w.node("Neg", {"c"}, {"z"});
+    expect("Clip output read twice", w, x, 6, 6);
+  }
+}
+
+// ---- 6. residual and activation into Conv --------------------------------------------------------------
+
+// x [N, 8, H, W] → Conv 3×3 (8 → 8, pads 1, bias) → Add(·, z) (z "x" itself unless given) → act → y.
+struct ConvModel {
+  int opset = 13;
+  std::vector<int64_t> x_dims = {-1, 8, 6, 7};
+  bool add = true, z_first = false;
+  std::string z = "x";  // the Add's other operand: "x", or an input of its own declared with z_dims
+  std::vector<int64_t> z_dims;
+  std::function<void(ModelWriter&, const std::string&)> activation;
+  std::vector<std::string> leak;  // intermediates that are graph outputs too
+  ModelWriter build() const {
+    ModelWriter w(opset);
+    w.input("x", kFloat, x_dims);
+    if (z != "x") w.input(z, kFloat, z_dims);
+    w.output("y", kFloat, x_dims);
+    for (const std::string& v : leak) w.output(v, kFloat, x_dims);
+    w.initializer_f32("W", {8, 8, 3, 3}, random_floats(576, 61, -0.3f, 0.3f));
+    w.initializer_f32("B", {8}, random_floats(8, 62));
+    w.node("Conv", {"x", "W", "B"}, {"c"}, {AttrSpec::list("pads", {1, 1, 1, 1})}, "conv");
+    std::string value = "c";
+    if (add) {
+      w.node("Add", z_first ? std::vector<std::string>{z, "c"} : std::vector<std::string>{"c", z}, {"s"});
+      value = "s";
+    }
+    if (activation) activation(w, value);
+    else w.node("Identity", {value}, {"y"});
+    return w;
+  }
+};
+
+void residual_and_activation_fuse_into_conv() {
+  const std::vector<Input> x = {{"x", {2, 8, 6, 7}}};
+  const std::string fused = "com.inferd.FusedConv";
+  {
+    ConvModel m;
+    m.activation = unary("Relu");
+    expect("conv + identity residual + relu", m.build(), x, 3, 1, fused);
+    const auto model = load(m.build().bytes(), true);
+    const Node& node = model->impl().graph().nodes[0];
+    CHECK(node.attributes.get_string("activation", "") == "Relu");
+    CHECK(node.inputs.size() == 4 && model->impl().graph().value(node.inputs[3]).name == "x");
+    CHECK(node.attributes.get_ints("pads", {}) == (std::vector<int64_t>{1, 1, 1, 1}));
+    CHECK(node.name == "conv");
+    m.z_first = true;
+    expect("conv + residual first + relu", m.build(), x, 3, 1, fused);
+    m.activation = nullptr;
+    expect("conv + residual, no activation (the Identity is removed first)", m.build(), x, 3, 1, fused);
+  }
+  const std::pair<const char*, std::function<void(ModelWriter&, const std::string&)>> activations[] = {
+      {"LeakyRelu", unary("LeakyRelu", {AttrSpec::real("alpha", 0.2f)})},
+      {"Sigmoid", unary("Sigmoid")},
+      {"Tanh", unary("Tanh")},
+      {"HardSigmoid", unary("HardSigmoid", {AttrSpec::real("alpha", 0.2f), AttrSpec::real("beta", 0.5f)})},
+      {"HardSwish", unary("HardSwish")},
+      {"Clip", [](ModelWriter& w, const std::string& in) {
+         w.initializer_f32("lo", {}, {-0.5f});
+         w.initializer_f32("hi", {1}, {0.75f});
+         w.node("Clip", {in, "lo", "hi"}, {"y"});
+       }}};
+  for (const auto& [name, act] : activations) {
+    ConvModel m;
+    m.opset = 14;
+    m.add = false;
+    m.activation = act;
+    expect((std::string("conv + ") + name).c_str(), m.build(), x, 2, 1, fused);
+    m.add = true;
+    expect((std::string("conv + residual + ") + name).c_str(), m.build(), x, 3, 1, fused);
+  }
+  {  // Clip with attribute bounds (opset 6), and a decomposed HardSwish (opset 9) after the conv.
+    ConvModel m;
+    m.opset = 6;
+    m.activation = unary("Clip", {AttrSpec::real("min", 0.f), AttrSpec::real("max", 6.f)});
+    expect("conv + residual + Clip-6", m.build(), x, 3, 1, fused);
+    m.opset = 9;
+    m.activation = [](ModelWriter& w, const std::string& in) {
+      w.initializer_f32("three", {}, {3.f});
+      w.initializer_f32("six", {}, {6.f});
+      w.node("Add", {in, "three"}, {"a"});
+      w.node("Clip", {"a"}, {"cl"}, {AttrSpec::real("min", 0.f), AttrSpec::real("max", 6.f)});
+      w.node("Mul", {in, "cl"}, {"m"});
+      w.node("Div", {"m", "six"}, {"y"});
+    };
+    expect("conv + residual + decomposed HardSwish", m.build(), x, 6, 1, fused);
+  }
+  {  // Fully dynamic dims: the residual's shape is proved by following the names through the convs.
+    ConvModel m;
+    m.x_dims = {-1, 8, -1, -1};
+    m.activation = unary("Relu");
+    expect("dynamic spatial dims", m.build(), {{"x", {1, 8, 5, 9}}}, 3, 1, fused);
+  }
+  {  // Values read elsewhere or graph outputs are not absorbed.
+    ConvModel m;
+    m.activation = unary("Relu");
+    m.leak = {"c"};
+    expect("conv output is a graph output", m.build(), x, 3, 3);
+    m.leak = {"s"};
+    expect("residual sum is a graph output: the Add fuses, the Relu stays", m.build(), x, 3, 2, fused + " Relu");
+    ModelWriter w = ConvModel{}.build();
+    w.output("n", kFloat, {-1, 8, 6, 7});
+    w.node("Neg", {"c"}, {"n"});
+    expect("conv output read twice", w, x, 4, 3, "Conv Add Neg");
+  }
+  {  // An Add that broadcasts (a per-channel input) is no residual: nothing fuses past it.
+    ConvModel m;
+    m.z = "z";
+    m.z_dims = {1, 8, 1, 1};
+    m.activation = unary("Relu");
+    expect("broadcast Add", m.build(), {{"x", {2, 8, 6, 7}}, {"z", {1, 8, 1, 1}}}, 3, 3, "Conv Add Relu");
+  }
+  {  // A residual whose shape the load cannot know (Transpose has no shape rule): left as an Add.
+    ModelWriter w(13);
+    w.input("x", kFloat, {-1, 8, 6, 7});
+    w.input("t", kFloat, {-1, 6, 8, 7});
+    w.output("y", kFloat, {-1, 8, 6, 7});
+    w.initializer_f32("W", {8, 8, 3, 3}, random_floats(576, 63, -0.3f, 0.3f));
+    w.node("Transpose", {"t"}, {"z"}, {AttrSpec::list("perm", {0, 2, 1, 3})});
+    w.node("Conv", {"x", "W"}, {"c"}, {AttrSpec::list("pads", {1, 1, 1, 1})});
+    w.node("Add", {"c", "z"}, {"s"});
+    w.node("Relu", {"s"}, {"y"});
+    expect("residual of unknown shape", w, {{"x", {2, 8, 6, 7}}, {"t", {2, 6, 8, 7}}}, 4, 4);
+  }
+  {  // A ResNet downsampling block with dynamic batch and spatial dims: main path Conv 3×3 stride 2 →
+     // Relu → Conv 3×3, shortcut Conv 1×1 stride 2, Add, Relu. Both paths' dims are the same
+     // expression of the input's, so the Add and the Relu fuse into the second conv.
+    ModelWriter w(13);
+    w.input("x", kFloat, {-1, 4, -1, -1});
+    w.output("y", kFloat, {-1, 8, -1, -1});
+    w.initializer_f32("W1", {8, 4, 3, 3}, random_floats(288, 64, -0.4f, 0.4f));
+    w.initializer_f32("W2", {8, 8, 3, 3}, random_floats(576, 65, -0.3f, 0.3f));
+    w.initializer_f32("Ws", {8, 4, 1, 1}, random_floats(32, 66));
+    w.node("Conv", {"x", "W1"}, {"c1"}, {AttrSpec::list("pads", {1, 1, 1, 1}), AttrSpec::list("strides", {2, 2})});
+    w.node("Relu", {"c1"}, {"r1"});
+    w.node("Conv", {"r1", "W2"}, {"c2"}, {AttrSpec::list("pads", {1, 1, 1, 1})});
+    w.node("Conv", {"x", "Ws"}, {"sc"}, {AttrSpec::list("strides", {2, 2})});
+    w.node("Add", {"c2", "sc"}, {"s"});
+    w.node("Relu", {"s"}, {"y"});
+    expect("downsampling block", w, {{"x", {2, 4, 9, 10}}}, 6, 3, fused + " Conv " + fused);
+  }
+}
+
 // ---- the internal ops on their own ---------------------------------------------------------------
 
 Attribute attr_int(const std::string& name, int64_t v) {
@@ -837,6 +1058,8 @@ int main() {
   bias_and_activation_fuse_into_products();
   layer_norm_pattern_fuses();
   gelu_patterns_fuse();
+  hard_swish_patterns_fuse();
+  residual_and_activation_fuse_into_conv();
   fused_gemm_matches_reference();
   fused_matmul_matches_reference();
   internal_ops_check_their_inputs();

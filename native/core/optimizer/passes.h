@@ -22,6 +22,14 @@ int fuse_layer_norm(Graph& graph, int opset);
 // one Gelu.
 int fuse_gelu(Graph& graph, int opset);
 
+// The decomposed HardSwish (x · Clip(x + 3, 0, 6) / 6 in its common orderings, and
+// x · HardSigmoid(x, ⅙, ½)): one HardSwish.
+int fuse_hard_swish(Graph& graph, int opset);
+
+// Conv followed by an Add of a tensor of the conv's output shape (a residual) and/or an activation:
+// one com.inferd FusedConv.
+int fuse_conv_activation(Graph& graph, int opset);
+
 // MatMul with a constant matrix followed by Add of a constant bias, and Gemm or such a MatMul
 // followed by an activation: one com.inferd FusedMatMul / FusedGemm.
 int fuse_gemm_activation(Graph& graph, int opset);

@@ -299,6 +299,17 @@ void conv_pool_ops() {
            {random_f32({2, 5, 31}), constant(random_f32({7, 5, 5})), constant(random_f32({7}))}, kProduct, 1, "", true);
   check_op("Conv 1x1 wide", make_node("Conv"), 11, {random_f32({1, 64, 14, 14}), constant(random_f32({96, 64, 1, 1}))},
            kProduct, 1, "", true);
+  // FusedConv: the residual and activation in the conv's store, against the CPU kernel's epilogue.
+  for (const char* act : {"", "Relu", "Clip", "HardSigmoid", "HardSwish"}) {
+    std::vector<Attribute> attrs = {attr_ints("pads", {1, 1, 1, 1}), attr_string("activation", act)};
+    if (std::string(act) == "Clip") attrs.push_back(attr_float("activation_alpha", 0.f)), attrs.push_back(attr_float("activation_beta", 6.f));
+    check_op(std::string("FusedConv residual ") + act, make_node("FusedConv", attrs), 9,
+             {random_f32({2, 8, 9, 11}), constant(random_f32({8, 8, 3, 3})), constant(random_f32({8})),
+              random_f32({2, 8, 9, 11})},
+             kProduct, 1, kInternalDomain, true);
+  }
+  check_op("FusedConv depthwise, no bias, no residual", make_node("FusedConv", {attr_int("group", 4), attr_string("activation", "Relu")}),
+           13, {random_f32({1, 4, 7, 7}), constant(random_f32({4, 1, 3, 3}))}, kProduct, 1, kInternalDomain, true);
   check_op("MaxPool 3x3 s2 p1", make_node("MaxPool", {attr_ints("kernel_shape", {3, 3}), attr_ints("strides", {2, 2}),
                                                       attr_ints("pads", {1, 1, 1, 1})}), 12, {random_f32({2, 3, 11, 9})}, kExact);
   check_op("MaxPool ceil dilation", make_node("MaxPool", {attr_ints("kernel_shape", {2, 2}), attr_ints("strides", {2, 2}),

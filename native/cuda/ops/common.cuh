@@ -118,6 +118,8 @@ struct DeviceActivation {
       case FusedActivation::gelu_tanh:
         return 0.5f * x * (1.0f + tanhf(0.79788456080286535588f * (x + 0.044715f * x * x * x)));
       case FusedActivation::clip: return fminf(fmaxf(x, alpha), beta);
+      case FusedActivation::hard_sigmoid: return fminf(fmaxf(alpha * x + beta, 0.0f), 1.0f);
+      case FusedActivation::hard_swish: return x * fminf(fmaxf(x * (1.0f / 6.0f) + 0.5f, 0.0f), 1.0f);
     }
     return x;
   }

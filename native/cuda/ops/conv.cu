@@ -35,21 +35,30 @@ struct ConvWeightLoader {
   }
 };
 
+// Bias, then FusedConv's residual Z (laid out as Y) and activation, as each output is stored.
 struct ConvEpilogue {
   float* y;
   const float* bias;
+  const float* z;
+  DeviceActivation act;
   ConvGeometry g;
   __device__ __forceinline__ void operator()(int group, int m, int oc, float acc) const {
     const int pixels = g.OH * g.OW;
     const int n = m / pixels, p = m - n * pixels;
     const int channel = group * g.OCg + oc;
-    y[(int64_t{n} * g.OC + channel) * pixels + p] = acc + (bias ? bias[channel] : 0.0f);
+    const int64_t at = (int64_t{n} * g.OC + channel) * pixels + p;
+    const float v = acc + (bias ? bias[channel] : 0.0f);
+    y[at] = act(z ? v + z[at] : v);
   }
 };
 
 class ConvKernel final : public CudaKernel {
  public:
-  explicit ConvKernel(const KernelInit& init) : CudaKernel(init), label_(init.node.label()) {
+  explicit ConvKernel(const KernelInit& init)
+      : CudaKernel(init),
+        label_(init.node.label()),
+        fused_(init.node.domain == kInternalDomain),
+        act_(fused_ ? device_activation(read_activation(init.node)) : DeviceActivation{}) {
     const Attributes& a = init.attributes();
     auto_pad_ = a.get_string("auto_pad", "NOTSET");
     group_ = a.get_int("group", 1);
@@ -67,6 +76,13 @@ class ConvKernel final : public CudaKernel {
     require_f32(Wt, label_, "W");
     const Tensor* B = ctx.has_input(2) ? &ctx.input(2) : nullptr;
     if (B) require_f32(*B, label_, "B");
+    const Tensor* Z = fused_ && ctx.has_input(3) ? &ctx.input(3) : nullptr;
+    if (Z) {
+      require_f32(*Z, label_, "Z");
+      if (Z->shape != Y.shape)
+        fail(ErrorKind::invalid_argument, label_, ": input Z of shape ", shape_to_string(Z->shape),
+             " must have the output's shape ", shape_to_string(Y.shape));
+    }
     const int spatial = X.rank() - 2;
     if (spatial != 1 && spatial != 2)
       fail(ErrorKind::unsupported, label_, ": the CUDA Conv computes 1-D and 2-D convolutions, X is ",
@@ -116,11 +132,15 @@ class ConvKernel final : public CudaKernel {
       fail(ErrorKind::unsupported, label_, ": on CUDA, tensors of at most 2^31 - 1 elements");
     launch_tiled_sgemm(static_cast<int>(rows), g.OCg, static_cast<int>(depth), groups, ConvInputLoader{X.data_as<float>(), g},
                        ConvWeightLoader{Wt.data_as<float>(), static_cast<int>(depth), g.OCg},
-                       ConvEpilogue{Y.data_as<float>(), B ? B->data_as<float>() : nullptr, g}, ctx.stream);
+                       ConvEpilogue{Y.data_as<float>(), B ? B->data_as<float>() : nullptr,
+                                    Z ? Z->data_as<float>() : nullptr, act_, g},
+                       ctx.stream);
   }
 
  private:
   std::string label_;
+  bool fused_;            // FusedConv: input 3 is the residual Z, and act_ follows
+  DeviceActivation act_;  // none for Conv
   std::string auto_pad_;
   int64_t group_ = 1;
   std::vector<int64_t> strides_, dilations_, pads_;
@@ -131,5 +151,6 @@ std::unique_ptr<Kernel> make_conv(const KernelInit& init) { return std::make_uni
 }  // namespace
 
 INFERD_CUDA_KERNEL("Conv", 1, kMaxOpset, make_conv);
+INFERD_CUDA_INTERNAL_KERNEL("FusedConv", make_conv);
 
 }  // namespace inferd::gpu

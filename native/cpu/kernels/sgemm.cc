@@ -237,6 +237,10 @@ void sgemm_packed(bool trans_a, int64_t M, float alpha, const float* A, int64_t 
             pool);
 }
 
+void sgemm_apply_epilogue(const SgemmEpilogue& epilogue, int64_t M, int64_t N, float* C, int64_t ldc) {
+  if (M > 0 && N > 0 && !epilogue.empty()) chosen_kernels().epilogue(epilogue, C, ldc, 0, 0, M, N);
+}
+
 const char* sgemm_kernel_name() { return chosen_kernels().name; }
 int sgemm_tile_rows() { return chosen_kernels().mr; }
 int sgemm_tile_cols() { return chosen_kernels().nr; }

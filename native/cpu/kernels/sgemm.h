@@ -97,6 +97,11 @@ class PackedB {
 void sgemm_packed(bool trans_a, int64_t M, float alpha, const float* A, int64_t lda, const PackedB& B, float beta,
                   float* C, int64_t ldc, ThreadPool* pool, const SgemmEpilogue* epilogue = nullptr);
 
+// The epilogue alone, on an M×N matrix C already computed (rows ldc apart, C[0] being element
+// (0, 0) for the bias's indexing): for callers that add a term the epilogue cannot express (a
+// broadcast residual) before the activation.
+void sgemm_apply_epilogue(const SgemmEpilogue& epilogue, int64_t M, int64_t N, float* C, int64_t ldc);
+
 // Which micro-kernel sgemm uses on this CPU ("avx512", "avx2", "portable") and its register tile.
 const char* sgemm_kernel_name();
 int sgemm_tile_rows();

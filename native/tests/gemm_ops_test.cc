@@ -367,9 +367,18 @@ void matmul_op() {
       {{2, 3, 4, 0}, {1, 0, 5}, {2, 3, 4, 5}},     // K == 0: zeros
       {{16, 24, 48}, {16, 48, 20}, {16, 24, 20}},  // many small products, threaded over the batch
       {{2, 150, 90}, {2, 90, 110}, {2, 150, 110}}, // few larger products, threaded inside sgemm
+      // Attention: scores [B, H, S, d] × [B, H, d, S], then context [B, H, S, S] × [B, H, S, d].
+      {{2, 4, 128, 64}, {2, 4, 64, 128}, {2, 4, 128, 128}},
+      {{1, 4, 128, 128}, {1, 4, 128, 64}, {1, 4, 128, 64}},
+      {{3, 150, 90}, {3, 90, 110}, {3, 150, 110}},    // not a multiple of the threads: whole + split
+      {{5, 40, 30}, {1, 30, 20}, {5, 40, 20}},         // B's batch dim of 1: one tall product
+      {{2, 3, 40, 30}, {1, 1, 30, 20}, {2, 3, 40, 20}},
+      {{1, 40, 30}, {5, 30, 20}, {5, 40, 20}},         // A repeated over B's batch
+      {{2, 1, 64, 48}, {1, 3, 48, 64}, {2, 3, 64, 64}},
+      {{4, 2, 30, 20}, {2, 20, 25}, {4, 2, 30, 25}},   // B repeated over A's outer dim
   };
   for (const Case& c : cases)
-    for (int threads : {1, 2}) {
+    for (int threads : {1, 2, 3}) {
       const Tensor a = random_tensor(c.a), b = random_tensor(c.b);
       const Result r = run(make_node("MatMul"), 13, {data(a), data(b)}, threads);
       CHECK(r.shape == c.y);

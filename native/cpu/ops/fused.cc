@@ -108,7 +108,15 @@ class FusedProductKernel final : public Kernel {
   // Rare (exporters add same-shape residuals), so plain loops; scratch is per thread and reused.
   void add_broadcast_residual(const KernelContext& ctx, int64_t M, int64_t N, int64_t K, SgemmEpilogue epilogue,
                               const Tensor& residual, Tensor& y) const {
-    const Shape product_shape = gemm_ ? Shape{M, N} : product_shape_of(ctx.input(0).shape, N);
+    // Per thread and reused, as the scratch below, so that a steady state allocates nothing.
+    thread_local Shape product_shape;
+    if (gemm_) {
+      product_shape.assign({M, N});
+    } else {
+      const Shape& a = ctx.input(0).shape;
+      product_shape.assign(a.begin(), a.end() - 1);  // numpy.matmul: A's shape with K replaced by N
+      product_shape.push_back(N);
+    }
     SgemmEpilogue finish;
     finish.activation = epilogue.activation;
     finish.activation_alpha = epilogue.activation_alpha;
@@ -146,14 +154,6 @@ class FusedProductKernel final : public Kernel {
       }
     }
     sgemm_apply_epilogue(finish, y.size() / inner, inner, Y, inner);
-  }
-
-  // numpy.matmul's output for A [..., K] times a 2-D B with N columns: A's shape with K replaced by N
-  // (a 1-D A is a row, dropped from the result).
-  static Shape product_shape_of(const Shape& a, int64_t N) {
-    Shape shape(a.begin(), a.end() - 1);
-    shape.push_back(N);
-    return shape;
   }
 
   std::string label_;

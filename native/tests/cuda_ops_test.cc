@@ -258,6 +258,18 @@ void gemm_ops() {
              {random_f32({2, 9, 40}), constant(random_f32({40, 23})), constant(random_f32({23}))}, kProduct, 1,
              kInternalDomain, true);
   }
+  // A residual of the product's shape (the epilogue), broadcast into it, and enlarging it.
+  for (const Shape& residual : std::vector<Shape>{{2, 9, 23}, {23}, {9, 1}, {3, 2, 9, 23}}) {
+    check_op("FusedMatMul + residual " + shape_to_string(residual),
+             make_node("FusedMatMul", {attr_string("activation", "Relu")}), 13,
+             {random_f32({2, 9, 40}), constant(random_f32({40, 23})), constant(random_f32({23})), random_f32(residual)},
+             kProduct, 1, kInternalDomain, true);
+    if (residual.size() <= 2 || residual[0] == 3)
+      check_op("FusedGemm + residual " + shape_to_string(residual), make_node("FusedGemm", {attr_int("transB", 1)}), 13,
+               {random_f32({9, 40}), constant(random_f32({23, 40})), constant(random_f32({23})),
+                random_f32(residual.size() == 4 ? Shape{3, 9, 23} : residual)},
+               kProduct, 1, kInternalDomain, true);
+  }
 }
 
 void normalization_ops() {

@@ -367,9 +367,18 @@ void matmul_op() {
       {{2, 3, 4, 0}, {1, 0, 5}, {2, 3, 4, 5}},     // K == 0: zeros
       {{16, 24, 48}, {16, 48, 20}, {16, 24, 20}},  // many small products, threaded over the batch
       {{2, 150, 90}, {2, 90, 110}, {2, 150, 110}}, // few larger products, threaded inside sgemm
+      // Attention: scores [B, H, S, d] × [B, H, d, S], then context [B, H, S, S] × [B, H, S, d].
+      {{2, 4, 128, 64}, {2, 4, 64, 128}, {2, 4, 128, 128}},
+      {{1, 4, 128, 128}, {1, 4, 128, 64}, {1, 4, 128, 64}},
+      {{3, 150, 90}, {3, 90, 110}, {3, 150, 110}},    // not a multiple of the threads: whole + split
+      {{5, 40, 30}, {1, 30, 20}, {5, 40, 20}},         // B's batch dim of 1: one tall product
+      {{2, 3, 40, 30}, {1, 1, 30, 20}, {2, 3, 40, 20}},
+      {{1, 40, 30}, {5, 30, 20}, {5, 40, 20}},         // A repeated over B's batch
+      {{2, 1, 64, 48}, {1, 3, 48, 64}, {2, 3, 64, 64}},
+      {{4, 2, 30, 20}, {2, 20, 25}, {4, 2, 30, 25}},   // B repeated over A's outer dim
   };
   for (const Case& c : cases)
-    for (int threads : {1, 2}) {
+    for (int threads : {1, 2, 3}) {
       const Tensor a = random_tensor(c.a), b = random_tensor(c.b);
       const Result r = run(make_node("MatMul"), 13, {data(a), data(b)}, threads);
       CHECK(r.shape == c.y);
@@ -413,6 +422,132 @@ void matmul_op() {
                ErrorKind::invalid_model, "rank >= 1");
   CHECK_THROWS(run(make_node("MatMul"), 13, {data(random_tensor({2, 2})), data(tensor<int64_t>({2, 2}, {1, 2, 3, 4}))}),
                ErrorKind::invalid_model, "must have the same type");
+}
+
+// ---- FusedMatMul / FusedGemm with a residual ------------------------------------------------------
+
+// `p` (of shape p_shape) ⊕ `r` with numpy broadcasting, then the activation ("", "Relu" or "Gelu").
+std::vector<double> add_residual(const std::vector<double>& p, const Shape& p_shape, const Tensor& r,
+                                 const Shape& out_shape, const std::string& act) {
+  int64_t p_step[kMaxRank] = {}, r_step[kMaxRank] = {}, out_step[kMaxRank] = {};
+  CHECK(broadcast_strides(p_shape, out_shape, p_step));
+  CHECK(broadcast_strides(r.shape, out_shape, r_step));
+  row_major_strides(out_shape, out_step);
+  std::vector<double> y(static_cast<size_t>(shape_size(out_shape)));
+  for (int64_t i = 0; i < static_cast<int64_t>(y.size()); ++i) {
+    int64_t p_at = 0, r_at = 0;
+    for (size_t d = 0; d < out_shape.size(); ++d) {
+      const int64_t index = i / out_step[d] % out_shape[d];
+      p_at += index * p_step[d];
+      r_at += index * r_step[d];
+    }
+    double v = p[static_cast<size_t>(p_at)] + r.data_as<float>()[r_at];
+    if (act == "Relu") v = v < 0 ? 0 : v;
+    if (act == "Gelu") v = 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+    y[static_cast<size_t>(i)] = v;
+  }
+  return y;
+}
+
+void fused_products_add_residuals() {
+  struct Case {
+    Shape a, residual;
+    bool bias;
+  };
+  const int64_t K = 40, N = 33;
+  const std::vector<Case> cases = {
+      {{2, 70, K}, {2, 70, N}, true},        // the product's own shape: sgemm's epilogue
+      {{70, K}, {1, 1, 70, N}, true},        // the same elements under leading 1s
+      {{K}, {N}, true},                      // one row (sgemm's GEMV path)
+      {{2, 70, K}, {2, 70, N}, false},       // no bias
+      {{2, 70, K}, {N}, true},               // broadcast into the product: along rows
+      {{2, 70, K}, {70, 1}, false},          // along columns
+      {{2, 70, K}, {1, 70, N}, true},        // along the batch
+      {{70, K}, {3, 70, N}, true},           // enlarging the result: Y is [3, 70, N]
+      {{2, 1, 5, K}, {3, 1, 1}, true},       // both broadcast: Y is [2, 3, 5, N]
+  };
+  for (const Case& c : cases)
+    for (const char* act : {"", "Relu", "Gelu"})
+      for (int threads : {1, 2})
+        for (bool packed : {true, false}) {
+          const Tensor a = random_tensor(c.a), b = random_tensor({K, N}), bias = random_tensor({N}),
+                       residual = random_tensor(c.residual);
+          Shape p_shape(c.a.begin(), c.a.end() - 1);
+          p_shape.push_back(N);
+          const int64_t rows = shape_size(p_shape) / N;
+          std::vector<double> p(static_cast<size_t>(rows * N));
+          for (int64_t i = 0; i < rows; ++i)
+            for (int64_t j = 0; j < N; ++j) {
+              double sum = c.bias ? bias.data_as<float>()[j] : 0.0;
+              for (int64_t k = 0; k < K; ++k)
+                sum += static_cast<double>(a.data_as<float>()[i * K + k]) * b.data_as<float>()[k * N + j];
+              p[static_cast<size_t>(i * N + j)] = sum;
+            }
+          Shape y_shape;
+          CHECK(broadcast_shapes(p_shape, c.residual, &y_shape));
+          const Result r = run(make_node("FusedMatMul", {attr_string("activation", act)}), 13,
+                               {data(a), packed ? constant(b) : data(b), c.bias ? constant(bias) : omitted(), data(residual)},
+                               threads, 1, "com.inferd");
+          CHECK(r.shape == y_shape);
+          if (!all_close(values_of<float>(r.output), add_residual(p, p_shape, residual, y_shape, act), 1e-5, 1e-4)) {
+            std::fprintf(stderr, "  FusedMatMul %s + residual %s, activation '%s', %d threads%s\n",
+                         shape_to_string(c.a).c_str(), shape_to_string(c.residual).c_str(), act, threads,
+                         packed ? ", B packed" : "");
+            ++test::failure_count();
+          }
+        }
+
+  // An empty product (K == 0) is the bias plus the residual.
+  {
+    const Tensor a = random_tensor({5, 0}), b = random_tensor({0, 7}), bias = random_tensor({7}),
+                 residual = random_tensor({5, 7});
+    const Result r = run(make_node("FusedMatMul"), 13, {data(a), constant(b), constant(bias), data(residual)}, 1, 1,
+                         "com.inferd");
+    std::vector<double> want;
+    for (int64_t i = 0; i < 35; ++i) want.push_back(double(bias.data_as<float>()[i % 7]) + residual.data_as<float>()[i]);
+    CHECK(all_close(values_of<float>(r.output), want));
+  }
+
+  // FusedGemm: transposes, alpha and beta, C of several shapes (beta 0 ignoring a NaN C), residuals
+  // of the product's shape, broadcast into it and enlarging it.
+  const int64_t M = 37, GN = 23, GK = 19;
+  const std::vector<Shape> residual_shapes = {{M, GN}, {GN}, {M, 1}, {2, M, GN}};
+  int variant = 0;
+  for (const Shape& rs : residual_shapes)
+    for (const Shape& cs : std::vector<Shape>{{GN}, {M, GN}, {}})
+      for (int threads : {1, 2}) {
+        ++variant;
+        const bool ta = variant % 2, tb = variant % 3 == 0;
+        const float alpha = 0.75f, beta = variant % 5 == 0 ? 0.0f : 1.25f;
+        const Tensor a = random_tensor(ta ? Shape{GK, M} : Shape{M, GK}), b = random_tensor(tb ? Shape{GN, GK} : Shape{GK, GN});
+        Tensor c = random_tensor(cs);
+        if (beta == 0) std::fill_n(c.data_as<float>(), c.size(), NAN);
+        const Tensor residual = random_tensor(rs);
+        const std::vector<double> p = naive_gemm(a, b, beta == 0 ? nullptr : &c, ta, tb, alpha, beta);
+        Shape y_shape;
+        CHECK(broadcast_shapes(Shape{M, GN}, rs, &y_shape));
+        const Result r = run(make_node("FusedGemm", {attr_string("activation", "Relu"), attr_int("transA", ta),
+                                                     attr_int("transB", tb), attr_float("alpha", alpha),
+                                                     attr_float("beta", beta)}),
+                             13, {data(a), constant(b), data(c), data(residual)}, threads, 1, "com.inferd");
+        CHECK(r.shape == y_shape);
+        if (!all_close(values_of<float>(r.output), add_residual(p, {M, GN}, residual, y_shape, "Relu"), 1e-5, 1e-4)) {
+          std::fprintf(stderr, "  FusedGemm C %s + residual %s, %d threads\n", shape_to_string(cs).c_str(),
+                       shape_to_string(rs).c_str(), threads);
+          ++test::failure_count();
+        }
+      }
+
+  // A residual that does not broadcast with the product is the model's error, named.
+  CHECK_THROWS(run(make_node("FusedMatMul"), 13,
+                   {data(random_tensor({2, 7, 4})), constant(random_tensor({4, 5})), omitted(), data(random_tensor({6}))},
+                   1, 1, "com.inferd"),
+               ErrorKind::invalid_model,
+               "FusedMatMul node 'n': input residual of shape [6] does not broadcast with the product's [2, 7, 5]");
+  CHECK_THROWS(run(make_node("FusedGemm"), 13,
+                   {data(random_tensor({3, 4})), data(random_tensor({4, 5})), omitted(), data(random_tensor({2, 3, 4}))},
+                   1, 1, "com.inferd"),
+               ErrorKind::invalid_model, "input residual of shape [2, 3, 4] does not broadcast with the product's [3, 5]");
 }
 
 // ---- Softmax and LogSoftmax ------------------------------------------------------------------------
@@ -656,6 +791,7 @@ int main() {
   small_batch_speed();
   gemm_op();
   matmul_op();
+  fused_products_add_residuals();
   softmax_ops();
   reduce_mean_op();
   arg_max_op();

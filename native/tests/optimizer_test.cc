@@ -451,6 +451,145 @@ void bias_and_activation_fuse_into_products() {
   }
 }
 
+// x [..., 16] → MatMul(W [16, 24]) → Add(bias) (optional) → Add(residual) → `after` (from "s" to "y"), the
+// residual a second input "r" (or x itself, when r_dims is empty and N == 16).
+struct ResidualModel {
+  int opset = 17;
+  std::vector<int64_t> x_dims = {-1, 7, 16}, r_dims = {-1, 7, 24}, y_dims = {-1, 7, 24};
+  int64_t N = 24;
+  bool bias = true, residual_first = false;
+  std::function<void(ModelWriter&)> after;  // reads "s", writes "y" (and anything else it likes)
+  ModelWriter build() const {
+    ModelWriter w(opset);
+    const int64_t K = x_dims.back();
+    w.input("x", kFloat, x_dims);
+    if (!r_dims.empty()) w.input("r", kFloat, r_dims);
+    w.output("y", kFloat, y_dims);
+    w.initializer_f32("W", {K, N}, random_floats(static_cast<size_t>(K * N), 21));
+    w.node("MatMul", {"x", "W"}, {"mm"}, {}, "fc");
+    std::string product = "mm";
+    if (bias) {
+      w.initializer_f32("bias", {N}, random_floats(static_cast<size_t>(N), 22));
+      w.node("Add", {"mm", "bias"}, {"biased"});
+      product = "biased";
+    }
+    const std::string r = r_dims.empty() ? "x" : "r";
+    w.node("Add", residual_first ? std::vector<std::string>{r, product} : std::vector<std::string>{product, r}, {"s"});
+    if (after) after(w);
+    else w.node("Identity", {"s"}, {"y"});
+    return w;
+  }
+};
+
+void residual_adds_fuse_into_products() {
+  const auto layer_norm = [](ModelWriter& w) {
+    w.initializer_f32("gamma", {24}, random_floats(24, 23, 0.5f, 1.5f));
+    w.initializer_f32("beta", {24}, random_floats(24, 24));
+    w.node("LayerNormalization", {"s", "gamma", "beta"}, {"y"}, {AttrSpec::integer("axis", -1)});
+  };
+  {  // BERT's skip connection: MatMul → Add bias → Add residual → LayerNormalization.
+    ResidualModel m;
+    m.after = layer_norm;
+    expect("bert residual", m.build(), {{"x", {3, 7, 16}}, {"r", {3, 7, 24}}}, 4, 2,
+           "com.inferd.FusedMatMul LayerNormalization");
+    m.residual_first = true;
+    expect("bert residual, residual first", m.build(), {{"x", {3, 7, 16}}, {"r", {3, 7, 24}}}, 4, 2,
+           "com.inferd.FusedMatMul LayerNormalization");
+    // The residual is the product's own input (x · W + x).
+    m.N = 16;
+    m.r_dims = {};
+    m.y_dims = {-1, 7, 16};
+    m.after = [](ModelWriter& w) { w.node("Relu", {"s"}, {"y"}); };
+    expect("x·W + b + x, relu", m.build(), {{"x", {3, 7, 16}}}, 4, 1, "com.inferd.FusedMatMul");
+  }
+  {  // Without a bias, then with an activation after the residual; large enough for several threads.
+    ResidualModel m;
+    m.bias = false;
+    m.x_dims = {-1, 16};
+    m.r_dims = {-1, 24};
+    m.y_dims = {-1, 24};
+    expect("matmul + residual", m.build(), {{"x", {301, 16}}, {"r", {301, 24}}}, 3, 1, "com.inferd.FusedMatMul");
+    m.bias = true;
+    m.after = [](ModelWriter& w) { w.node("Gelu", {"s"}, {"y"}); };
+    m.opset = 20;
+    expect("matmul + bias + residual + gelu", m.build(), {{"x", {301, 16}}, {"r", {301, 24}}}, 4, 1,
+           "com.inferd.FusedMatMul");
+  }
+  {  // Residuals that broadcast: the shapes are only known when the model runs, so the rule fuses and
+     // the kernel must broadcast as the Add did, whether the residual fits in the product or enlarges it.
+    ResidualModel m;
+    m.after = [](ModelWriter& w) { w.node("Relu", {"s"}, {"y"}); };
+    m.r_dims = {-1};
+    expect("residual [N]", m.build(), {{"x", {3, 7, 16}}, {"r", {24}}}, 4, 1, "com.inferd.FusedMatMul");
+    m.r_dims = {-1, -1, 1};
+    expect("residual [B, S, 1]", m.build(), {{"x", {3, 7, 16}}, {"r", {3, 7, 1}}}, 4, 1, "com.inferd.FusedMatMul");
+    m.r_dims = {-1, -1, -1, -1};
+    m.y_dims = {-1, -1, 7, 24};
+    expect("residual enlarging the result", m.build(), {{"x", {3, 7, 16}}, {"r", {2, 3, 7, 24}}}, 4, 1,
+           "com.inferd.FusedMatMul");
+    m.x_dims = {-1, -1, 16};
+    m.y_dims = {-1, -1, -1, 24};
+    expect("both broadcast", m.build(), {{"x", {3, 1, 16}}, {"r", {2, 1, 5, 1}}}, 4, 1, "com.inferd.FusedMatMul");
+  }
+  {  // Gemm → Add residual → activation, with and without C.
+    for (bool with_c : {true, false}) {
+      ModelWriter w(13);
+      w.input("a", kFloat, {-1, 16});
+      w.input("r", kFloat, {-1, 10});
+      w.output("y", kFloat, {-1, 10});
+      w.initializer_f32("B", {10, 16}, random_floats(160, 31));
+      w.initializer_f32("C", {10}, random_floats(10, 32));
+      w.node("Gemm", with_c ? std::vector<std::string>{"a", "B", "C"} : std::vector<std::string>{"a", "B"}, {"g"},
+             {AttrSpec::integer("transB", 1), AttrSpec::real("alpha", 0.5f)});
+      w.node("Add", {"r", "g"}, {"s"});
+      w.node("Tanh", {"s"}, {"y"});
+      expect(with_c ? "gemm + residual + tanh" : "gemm without C + residual + tanh", w,
+             {{"a", {6, 16}}, {"r", {6, 10}}}, 3, 1, "com.inferd.FusedGemm");
+    }
+  }
+  {  // Not fused: the biased value read twice, or a graph output; a constant second Add; x + x.
+    ResidualModel m;
+    m.x_dims = {-1, 16};
+    m.r_dims = {-1, 24};
+    m.y_dims = {-1, 24};
+    m.after = [](ModelWriter& w) {
+      w.node("Relu", {"biased"}, {"t"});
+      w.node("Add", {"s", "t"}, {"y"});
+    };
+    expect("biased value read twice", m.build(), {{"x", {5, 16}}, {"r", {5, 24}}}, 5, 4,
+           "com.inferd.FusedMatMul Add Relu Add");
+    ModelWriter w(13);
+    w.input("x", kFloat, {-1, 16});
+    w.input("r", kFloat, {-1, 24});
+    w.output("biased", kFloat, {-1, 24});
+    w.output("y", kFloat, {-1, 24});
+    w.initializer_f32("W", {16, 24}, random_floats(16 * 24, 21));
+    w.initializer_f32("bias", {24}, random_floats(24, 22));
+    w.initializer_f32("more", {24}, random_floats(24, 23));
+    w.node("MatMul", {"x", "W"}, {"mm"});
+    w.node("Add", {"mm", "bias"}, {"biased"});
+    w.node("Add", {"biased", "r"}, {"y"});
+    expect("biased value is a graph output", w, {{"x", {5, 16}}, {"r", {5, 24}}}, 3, 2, "com.inferd.FusedMatMul Add");
+    ModelWriter c(13);
+    c.input("x", kFloat, {-1, 16});
+    c.output("y", kFloat, {-1, 24});
+    c.initializer_f32("W", {16, 24}, random_floats(16 * 24, 21));
+    c.initializer_f32("bias", {24}, random_floats(24, 22));
+    c.initializer_f32("more", {24}, random_floats(24, 23));
+    c.node("MatMul", {"x", "W"}, {"mm"});
+    c.node("Add", {"mm", "bias"}, {"biased"});
+    c.node("Add", {"biased", "more"}, {"y"});
+    expect("second constant add", c, {{"x", {5, 16}}}, 3, 2, "com.inferd.FusedMatMul Add");
+    ModelWriter d(13);
+    d.input("x", kFloat, {-1, 16});
+    d.output("y", kFloat, {-1, 24});
+    d.initializer_f32("W", {16, 24}, random_floats(16 * 24, 21));
+    d.node("MatMul", {"x", "W"}, {"mm"});
+    d.node("Add", {"mm", "mm"}, {"y"});
+    expect("product added to itself", d, {{"x", {5, 16}}}, 2, 2, "MatMul Add");
+  }
+}
+
 // ---- 4. LayerNorm and GELU patterns -----------------------------------------------------------------
 
 struct LayerNormModel {
@@ -1056,6 +1195,7 @@ int main() {
   identity_and_dropout_are_removed();
   conv_batch_norm_folds();
   bias_and_activation_fuse_into_products();
+  residual_adds_fuse_into_products();
   layer_norm_pattern_fuses();
   gelu_patterns_fuse();
   hard_swish_patterns_fuse();

@@ -271,6 +271,59 @@ void epilogues_match_reference() {
   std::printf("sgemm epilogues: %d cases against the reference\n", cases);
 }
 
+// Each ISA's activations at the values where their formulas switch branches or saturate, and at
+// ±inf and NaN (which every activation keeps, as the scalar ones do): applied through sgemm's empty
+// product (K == 0, beta 1), which leaves C to the epilogue alone, on a row whose length leaves a
+// partial vector.
+void activations_at_extremes() {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<float> x = {nan,   inf,    -inf,  0.0f,  -0.0f, 1e-3f, -1e-3f, 0.5f,  -0.5f, 0.624f, 0.626f,
+                                1.0f,  -1.0f,  1.01f, -1.5f, 2.5f,  -3.9f, 4.1f,   -10.f, 19.9f, -25.f,  87.f,
+                                89.f,  -89.f,  -104.f, 100.f, -100.f, 1e30f, -1e30f};
+  struct Act {
+    SgemmActivation kind;
+    const char* name;
+    double (*ref)(double);
+  };
+  const Act acts[] = {
+      {SgemmActivation::relu, "relu", [](double v) { return v < 0 ? 0.0 : v; }},
+      {SgemmActivation::leaky_relu, "leaky_relu", [](double v) { return v < 0 ? 0.1 * v : v; }},
+      {SgemmActivation::sigmoid, "sigmoid", [](double v) { return 1 / (1 + std::exp(-v)); }},
+      {SgemmActivation::tanh, "tanh", [](double v) { return std::tanh(v); }},
+      {SgemmActivation::gelu, "gelu", [](double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); }},
+      {SgemmActivation::gelu_tanh, "gelu_tanh",
+       [](double v) {
+         const float f = static_cast<float>(v);  // x³ overflows in float, as the kernel computes it
+         const double inner = 0.7978845608028654 * (v + 0.044715 * static_cast<double>(f * f * f));
+         return 0.5 * v * (1 + std::tanh(inner));
+       }},
+      {SgemmActivation::clip, "clip", [](double v) { return v != v ? v : std::min(0.5, std::max(-0.5, v)); }},
+  };
+  const int64_t N = static_cast<int64_t>(x.size());
+  for (CpuIsa isa : supported_isas())
+    for (const Act& act : acts) {
+      SgemmEpilogue e;
+      e.activation = act.kind;
+      e.activation_alpha = act.kind == SgemmActivation::clip ? -0.5f : 0.1f;
+      e.activation_beta = 0.5f;
+      std::vector<float> C = x;
+      const float dummy = 0;
+      sgemm_isa(isa, false, false, 1, N, 0, 1.0f, &dummy, 1, &dummy, N, 1.0f, C.data(), N, nullptr, &e);
+      for (int64_t j = 0; j < N; ++j) {
+        const double want = act.ref(x[static_cast<size_t>(j)]);
+        const float got = C[static_cast<size_t>(j)];
+        const bool ok = std::isnan(want) ? std::isnan(got)
+                        : std::isinf(want) ? got == want
+                                           : std::fabs(got - want) <= 2e-6 * std::max(1.0, std::fabs(want));
+        if (!ok) {
+          std::fprintf(stderr, "%s on %s: %s(%g) is %.9g, expected %.9g\n", act.name, cpu_isa_name(isa), act.name,
+                       x[static_cast<size_t>(j)], got, want);
+          ++test::failure_count();
+        }
+      }
+    }
+}
+
 void thread_pool_covers_every_index() {
   for (int threads : {1, 2, 3, 5}) {
     ThreadPool pool(threads);
@@ -336,6 +389,7 @@ int main() {
               cpu_features().avx512 ? "yes" : "no", sgemm_kernel_name());
   kernels_match_reference();
   epilogues_match_reference();
+  activations_at_extremes();
   thread_pool_covers_every_index();
   warmed_up_products_allocate_nothing();
   if (test::failures() == 0) std::printf("sgemm_test: all passed\n");

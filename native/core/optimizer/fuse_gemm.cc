@@ -1,10 +1,14 @@
-// Bias and activation fused into matrix products:
-//   MatMul(A, B const [K, N]) → Add(bias const [N]) → act   ⇒  com.inferd FusedMatMul(A, B, bias)
-//   Gemm(A, B, C) → act                                      ⇒  com.inferd FusedGemm(A, B, C)
+// Bias, residual and activation fused into matrix products:
+//   MatMul(A, B const [K, N]) → Add(bias const [N]) → Add(residual) → act
+//                                              ⇒  com.inferd FusedMatMul(A, B, bias, residual)
+//   Gemm(A, B, C) → Add(residual) → act        ⇒  com.inferd FusedGemm(A, B, C, residual)
 // with act one of those fusable_activation (graph_edit.h) accepts, each part optional but at least
-// one present. Each absorbed value must have its producer's
-// fused successor as sole reader and must not be a graph output. Float only: a constant operand (or
-// the model's declaration) must say so, since the fused kernels run the float SGEMM.
+// one present. The residual is any computed value (a transformer's skip connection: MatMul → Add
+// bias → Add residual → LayerNormalization). Its shape is usually unknown at load and the Add
+// broadcasts, so nothing here checks it: the fused ops take any residual that broadcasts, as the Add
+// did (see fused_ops.h). Each absorbed value must have its producer's fused successor as sole reader
+// and must not be a graph output. Float only: a constant operand (or the model's declaration) must
+// say so, since the fused kernels run the float SGEMM.
 #include <algorithm>
 
 #include "core/optimizer/fused_ops.h"
@@ -30,6 +34,18 @@ ValueId bias_of(GraphEdit& edit, const Node& add, ValueId product, int64_t N) {
   Tensor full = Tensor::allocate(DType::f32, {N});
   std::fill_n(full.data_as<float>(), N, *t->data_as<float>());
   return edit.add_constant(edit.graph().value(bias).name + "/broadcast", std::move(full));
+}
+
+// The residual of `add` (an Add reading `product` once and, as its other operand, a computed value),
+// or kNoValue when it is not one. A constant other operand is a bias, not a residual.
+ValueId residual_of(const GraphEdit& edit, const Node& add, ValueId product) {
+  if (!is_binary(add, "Add")) return kNoValue;
+  const int other = add.inputs[0] == product ? 1 : 0;
+  const ValueId residual = add.inputs[static_cast<size_t>(other)];
+  if (add.inputs[static_cast<size_t>(1 - other)] != product || residual == product || residual == kNoValue ||
+      edit.constant(residual))
+    return kNoValue;
+  return residual;
 }
 
 }  // namespace
@@ -69,6 +85,14 @@ int fuse_gemm_activation(Graph& graph, int opset) {
       if (!is_float) continue;
       for (const Attribute& a : product.attributes.items())
         if (a.name == "transA" || a.name == "transB" || a.name == "alpha" || a.name == "beta") attrs.push_back(a);
+    }
+    const int add = edit.sole_consumer(out);
+    const ValueId residual = add >= 0 ? residual_of(edit, edit.node(add), out) : kNoValue;
+    if (residual != kNoValue) {
+      inputs.resize(3, kNoValue);  // an absent bias (C) stays an omitted input
+      inputs.push_back(residual);
+      absorbed.push_back(add);
+      out = edit.node(add).outputs[0];
     }
     const int act = edit.sole_consumer(out);
     if (act >= 0 && fusable_activation(edit, edit.node(act), &attrs)) {

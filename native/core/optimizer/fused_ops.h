@@ -2,12 +2,19 @@
 // opset (1 … kMaxOpset), because the planner looks a node's schema and kernel up at the model's
 // ai.onnx opset whatever the node's domain.
 //
-//   FusedGemm(A, B, C?)  Gemm (same inputs, attributes transA, transB, alpha, beta and their defaults)
-//                        followed by an activation.
-//   FusedMatMul(A, B, bias?)
+//   FusedGemm(A, B, C?, residual?)
+//                        Gemm (same inputs, attributes transA, transB, alpha, beta and their defaults),
+//                        plus an optional residual, followed by an activation.
+//   FusedMatMul(A, B, bias?, residual?)
 //                        MatMul with a 2-D B [K, N] (A of any rank >= 1, as numpy.matmul), plus an
-//                        optional bias broadcast along the last dim (shape [N] or [1]), followed by an
-//                        activation.
+//                        optional bias broadcast along the last dim (shape [N] or [1]), plus an optional
+//                        residual, followed by an activation.
+//   residual             a computed tensor added after the bias and before the activation, with the
+//                        numpy broadcasting of the Add it replaces: Y = act(product + bias ⊕ residual),
+//                        Y of the broadcast shape. Shapes are often unknown at load, so the optimizer
+//                        cannot prove the residual has the product's shape; kernels must accept any
+//                        shape that broadcasts (the usual case, exactly the product's shape, is the
+//                        fast one: added in the product's epilogue). It must not share memory with Y.
 //   Gelu(X)              ai.onnx Gelu (opset 20: attribute approximate "none" | "tanh"), for models of
 //                        older opsets: the same schema and CPU kernel, registered again here.
 //   LayerNormalization(X, Scale, B?)

@@ -3,8 +3,8 @@
 // optimizations still runs.
 //
 // The fused products check what the op they stand for checks (its own schema, looked up and called)
-// plus their bias and activation. Gelu, LayerNormalization and HardSwish of com.inferd are the ai.onnx
-// schemas of opsets 20, 17 and 14 made available to models of older opsets.
+// plus their bias, residual and activation. Gelu, LayerNormalization and HardSwish of com.inferd are
+// the ai.onnx schemas of opsets 20, 17 and 14 made available to models of older opsets.
 #include <algorithm>
 #include <vector>
 
@@ -27,27 +27,56 @@ const OpSchema& onnx_schema(const ShapeContext& ctx, const char* op_type, int op
 // Validates the activation attributes, naming the node.
 void check_activation(const ShapeContext& ctx) { (void)read_activation(ctx.node()); }
 
-// Gemm (opset 11: C optional) followed by an activation; float only (the packed SGEMM).
+// The product's output: the ai.onnx schema `op_type` at `opset` run on the node's first `count`
+// inputs (the fused op's later inputs are its own).
+void infer_product(ShapeContext& ctx, const char* op_type, int opset, size_t count, DType* dtype, Shape* shape) {
+  DType dtypes[3] = {};
+  const Shape* shapes[3] = {};
+  const Tensor* values[3] = {};
+  for (size_t i = 0; i < count; ++i) {
+    dtypes[i] = ctx.has_input(i) ? ctx.dtype(i) : DType::undefined;
+    shapes[i] = ctx.has_input(i) ? &ctx.shape(i) : nullptr;
+    values[i] = ctx.value(i);
+  }
+  Tensor value;
+  ShapeContext product(ctx.node(), ctx.opset(), dtypes, shapes, values, count, dtype, shape, &value, 1);
+  onnx_schema(ctx, op_type, opset).infer(product);
+}
+
+// The output: the product's shape broadcast with the residual's (input 3, when present), as the Add
+// the residual came from would broadcast them.
+void set_product_output(ShapeContext& ctx, DType dtype, Shape product) {
+  if (ctx.has_input(3)) {
+    ctx.expect_same_dtype(0, 3);
+    Shape out;
+    if (!broadcast_shapes(product, ctx.shape(3), &out))
+      ctx.fail("input residual of shape ", shape_to_string(ctx.shape(3)), " does not broadcast with the product's ",
+               shape_to_string(product));
+    product = std::move(out);
+  }
+  ctx.set_output(0, dtype, std::move(product));
+}
+
+// Gemm (opset 11: C optional) followed by a residual and an activation; float only (the packed SGEMM).
 void infer_fused_gemm(ShapeContext& ctx) {
-  onnx_schema(ctx, "Gemm", 11).infer(ctx);
+  ctx.expect_inputs(2, 4);
+  DType dtype = DType::undefined;
+  Shape shape;
+  infer_product(ctx, "Gemm", 11, 3, &dtype, &shape);
   ctx.expect_dtype(0, {DType::f32});
+  set_product_output(ctx, dtype, std::move(shape));
   check_activation(ctx);
 }
 
-// MatMul with a 2-D B [K, N], plus a bias of shape [N] or [1] (or a one-element scalar), then an activation.
+// MatMul with a 2-D B [K, N], plus a bias of shape [N] or [1] (or a one-element scalar), plus a
+// residual, then an activation.
 void infer_fused_matmul(ShapeContext& ctx) {
-  ctx.expect_inputs(2, 3);
+  ctx.expect_inputs(2, 4);
   if (ctx.rank(1) != 2) ctx.fail("input B must be 2-D, got shape ", shape_to_string(ctx.shape(1)));
   // MatMul's own checks and output, on the first two inputs (it takes no third).
-  const DType dtypes[2] = {ctx.dtype(0), ctx.dtype(1)};
-  const Shape* shapes[2] = {&ctx.shape(0), &ctx.shape(1)};
-  const Tensor* values[2] = {ctx.value(0), ctx.value(1)};
-  DType out_dtype = DType::undefined;
-  Shape out_shape;
-  Tensor out_value;
-  ShapeContext product(ctx.node(), ctx.opset(), dtypes, shapes, values, 2, &out_dtype, &out_shape, &out_value, 1);
-  onnx_schema(ctx, "MatMul", 13).infer(product);
-  ctx.set_output(0, out_dtype, std::move(out_shape));
+  DType dtype = DType::undefined;
+  Shape shape;
+  infer_product(ctx, "MatMul", 13, 2, &dtype, &shape);
   ctx.expect_dtype(0, {DType::f32});
   if (ctx.has_input(2)) {
     ctx.expect_same_dtype(0, 2);
@@ -56,6 +85,7 @@ void infer_fused_matmul(ShapeContext& ctx) {
     if (bias.size() > 1 || (shape_size(bias) != N && shape_size(bias) != 1))
       ctx.fail("input bias of shape ", shape_to_string(bias), " must be [", N, "] (B's columns) or [1]");
   }
+  set_product_output(ctx, dtype, std::move(shape));
   check_activation(ctx);
 }
 

@@ -58,7 +58,8 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
 // The epilogue alone, on rows [i0, i0+rows) × columns [j0, j0+cols) of a finished C (c points at
 // C[i0, j0]; bias and residual are indexed from C[0, 0] as above), with the chosen ISA's kernels:
 // for kernels that compute their own blocks of a product (Conv's direct and depthwise loops) and
-// apply sgemm's bias, residual and activation to each block while it is in cache.
+// apply sgemm's bias, residual and activation to each block while it is in cache, and for callers
+// that add a term the epilogue cannot express (a broadcast residual) before the activation.
 void sgemm_epilogue(const SgemmEpilogue& epilogue, float* c, int64_t ldc, int64_t i0, int64_t j0, int64_t rows,
                     int64_t cols);
 

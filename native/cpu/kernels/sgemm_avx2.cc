@@ -27,6 +27,7 @@ struct Avx2 {
   // An MR×KC micro-panel of packed A is 6 KiB, held in L1d while the micro-kernel sweeps the KC×NC
   // block of packed B, 1 MiB, held in L2 (1–2 MiB on AVX2 server cores; smaller L2s fall back to L3).
   static constexpr int64_t KC = 256, MC = 192, NC = 1024;
+  static constexpr auto epilogue = &apply_epilogue;
 
   template <int R>
   static void tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float beta, int64_t cols) {

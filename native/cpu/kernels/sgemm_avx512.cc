@@ -16,7 +16,9 @@
                              apply_to = function)
 #else
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")
+// prefer-vector-width=512: GCC otherwise vectorises the epilogue's loops (GELU's erf, tanh, sigmoid)
+// with 256-bit registers; full width measured 10% faster on BERT's GELU product.
+#pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma,prefer-vector-width=512")
 #endif
 
 namespace inferd {
@@ -24,11 +26,215 @@ namespace {
 
 #include "cpu/kernels/sgemm_driver.h"
 
+// ---- the epilogue, 16 columns at a time ------------------------------------------------------------
+//
+// The driver's portable epilogue (three loops per row, vectorised by the compiler) cost a third of
+// the time of BERT's GELU product and a sixth of a bias-only one: per-tile loop overhead and GCC's
+// erf spilling. Here one pass per row keeps each 16 columns in a register from load to store, and
+// the activations are cpu::math's (elementwise_math.h) formulas, the same polynomials, on vectors.
+namespace avx512_math {
+
+// All lanes: the maskz_ forms of min, max, roundscale and scalef, because GCC 12 warns that the plain ones'
+// _mm512_undefined_ps() source "may be used uninitialized".
+constexpr __mmask16 kAll = 0xFFFF;
+
+// e^x for x in [kExpMinArg, kExpMaxArg]: detail::exp_in_range, 2^n applied by scalef (exact across
+// the normal and subnormal range, where the scalar code multiplies by two halves of 2^n).
+inline __m512 exp_in_range(__m512 x) {
+  const __m512 n = _mm512_maskz_roundscale_ps(kAll, _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                              _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_maskz_scalef_ps(kAll, p, n);
+}
+
+// math::exp: clamped, then +inf above the range, 0 below it, NaN kept.
+inline __m512 exp(__m512 x) {
+  const __m512 lo = _mm512_set1_ps(cpu::math::detail::kExpMinArg), hi = _mm512_set1_ps(cpu::math::detail::kExpMaxArg);
+  __m512 y = exp_in_range(_mm512_maskz_min_ps(kAll, _mm512_maskz_max_ps(kAll, x, lo), hi));  // max(NaN, lo) is lo
+  y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ), y, _mm512_set1_ps(__builtin_inff()));
+  y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), y, _mm512_setzero_ps());
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), y, x);
+}
+
+inline __m512 abs(__m512 x) { return _mm512_abs_ps(x); }
+// |m| with x's sign.
+inline __m512 copysign(__m512 m, __m512 x) {
+  const __m512i sign = _mm512_set1_epi32(static_cast<int>(0x80000000u));
+  return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(m), _mm512_and_si512(_mm512_castps_si512(x), sign)));
+}
+
+// math::tanh.
+inline __m512 tanh(__m512 x) {
+  const __m512 s = _mm512_mul_ps(x, x);
+  __m512 p = _mm512_set1_ps(-5.70498872745e-3f);
+  p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(2.06390887954e-2f));
+  p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(-5.37397155531e-2f));
+  p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(1.33314422036e-1f));
+  p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(-3.33332819422e-1f));
+  const __m512 near_zero = _mm512_fmadd_ps(_mm512_mul_ps(x, s), p, x);
+  const __m512 ax = abs(x);
+  const __m512 e = exp_in_range(_mm512_mul_ps(_mm512_set1_ps(2.0f), _mm512_maskz_min_ps(kAll, ax, _mm512_set1_ps(20.0f))));
+  const __m512 one = _mm512_set1_ps(1.0f);
+  const __m512 far = copysign(_mm512_sub_ps(one, _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, one))), x);
+  // Near zero, and NaN (which the polynomial keeps), take the polynomial.
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.625f), _CMP_NGE_UQ), far, near_zero);
+}
+
+// math::erf.
+inline __m512 erf(__m512 x) {
+  const __m512 s = _mm512_mul_ps(x, x);
+  __m512 p = _mm512_set1_ps(7.875874871e-05f);
+  p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(-8.016864303e-04f));
+  p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(5.189087242e-03f));
+  p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(-2.685421146e-02f));
+  p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(1.128359437e-01f));
+  p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(-3.761262596e-01f));
+  p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(1.128379107e+00f));
+  const __m512 near_zero = _mm512_mul_ps(x, p);
+  const __m512 ax = abs(x);
+  const __m512 t = _mm512_maskz_min_ps(kAll, ax, _mm512_set1_ps(4.0f));
+  const __m512 u = _mm512_mul_ps(_mm512_sub_ps(t, _mm512_set1_ps(2.5f)), _mm512_set1_ps(1.0f / 1.5f));
+  __m512 g = _mm512_set1_ps(9.294974006e-05f);
+  g = _mm512_fmadd_ps(g, u, _mm512_set1_ps(-2.451864420e-04f));
+  g = _mm512_fmadd_ps(g, u, _mm512_set1_ps(3.764772846e-04f));
+  g = _mm512_fmadd_ps(g, u, _mm512_set1_ps(-9.162725764e-04f));
+  g = _mm512_fmadd_ps(g, u, _mm512_set1_ps(2.418384189e-03f));
+  g = _mm512_fmadd_ps(g, u, _mm512_set1_ps(-5.611233413e-03f));
+  g = _mm512_fmadd_ps(g, u, _mm512_set1_ps(1.248669997e-02f));
+  g = _mm512_fmadd_ps(g, u, _mm512_set1_ps(-2.699793689e-02f));
+  g = _mm512_fmadd_ps(g, u, _mm512_set1_ps(5.611062795e-02f));
+  g = _mm512_fmadd_ps(g, u, _mm512_set1_ps(-1.115213931e-01f));
+  g = _mm512_fmadd_ps(g, u, _mm512_set1_ps(2.108063698e-01f));
+  // −t² is in [−16, 0]: no special case of exp applies.
+  const __m512 e = exp_in_range(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_mul_ps(t, t)));
+  const __m512 far = copysign(_mm512_fnmadd_ps(e, g, _mm512_set1_ps(1.0f)), x);
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(ax, _mm512_set1_ps(1.0f), _CMP_NGT_UQ), far, near_zero);
+}
+
+}  // namespace avx512_math
+
+struct vact_none_ {
+  __m512 operator()(__m512 x) const { return x; }
+};
+struct vact_relu_ {  // x < 0 ? 0 : x (NaN kept, which max would not)
+  __m512 operator()(__m512 x) const {
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), x, _mm512_setzero_ps());
+  }
+};
+struct vact_leaky_relu_ {
+  float alpha;
+  __m512 operator()(__m512 x) const {
+    return _mm512_mask_mul_ps(x, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), x, _mm512_set1_ps(alpha));
+  }
+};
+struct vact_sigmoid_ {
+  __m512 operator()(__m512 x) const {
+    const __m512 one = _mm512_set1_ps(1.0f);
+    return _mm512_div_ps(one, _mm512_add_ps(one, avx512_math::exp(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+  }
+};
+struct vact_tanh_ {
+  __m512 operator()(__m512 x) const { return avx512_math::tanh(x); }
+};
+struct vact_gelu_ {
+  __m512 operator()(__m512 x) const {
+    const __m512 e = avx512_math::erf(_mm512_mul_ps(x, _mm512_set1_ps(0.70710678118654752440f)));
+    return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+  }
+};
+struct vact_gelu_tanh_ {
+  __m512 operator()(__m512 x) const {
+    const __m512 inner = _mm512_mul_ps(
+        _mm512_set1_ps(0.79788456080286535588f),
+        _mm512_fmadd_ps(_mm512_mul_ps(_mm512_set1_ps(0.044715f), x), _mm512_mul_ps(x, x), x));
+    return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x),
+                         _mm512_add_ps(_mm512_set1_ps(1.0f), avx512_math::tanh(inner)));
+  }
+};
+struct vact_clip_ {
+  float lo, hi;
+  __m512 operator()(__m512 x) const {
+    const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+    const __m512 y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, vlo, _CMP_LT_OQ), x, vlo);
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(y, vhi, _CMP_GT_OQ), y, vhi);
+  }
+};
+
+// max(0, min(1, y)), NaN kept (ordered compares are false for it), as act_hard_sigmoid_ does.
+inline __m512 unit_clamp(__m512 y) {
+  y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_LT_OQ), y, _mm512_setzero_ps());
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(y, _mm512_set1_ps(1.0f), _CMP_GT_OQ), y, _mm512_set1_ps(1.0f));
+}
+struct vact_hard_sigmoid_ {
+  float alpha, beta;
+  __m512 operator()(__m512 x) const {
+    return unit_clamp(_mm512_fmadd_ps(_mm512_set1_ps(alpha), x, _mm512_set1_ps(beta)));
+  }
+};
+struct vact_hard_swish_ {
+  __m512 operator()(__m512 x) const {
+    return _mm512_mul_ps(x, unit_clamp(_mm512_fmadd_ps(x, _mm512_set1_ps(1.0f / 6.0f), _mm512_set1_ps(0.5f))));
+  }
+};
+
+template <class Act>
+void epilogue_avx512_with(const SgemmEpilogue& e, float* c, int64_t ldc, int64_t i0, int64_t j0, int64_t rows,
+                          int64_t cols, const Act& act) {
+  const __m512 scale = _mm512_set1_ps(e.bias_scale);
+  for (int64_t r = 0; r < rows; ++r) {
+    float* y = c + r * ldc;
+    const float* bias = e.bias ? e.bias + (i0 + r) * e.bias_row_step : nullptr;
+    const float* residual = e.residual ? e.residual + (i0 + r) * e.residual_ld + j0 : nullptr;
+    for (int64_t j = 0; j < cols; j += 16) {
+      const __mmask16 m = cols - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (cols - j)) - 1);
+      __m512 v = _mm512_maskz_loadu_ps(m, y + j);
+      if (bias)
+        v = _mm512_fmadd_ps(scale, e.bias_col_step == 1 ? _mm512_maskz_loadu_ps(m, bias + j0 + j) : _mm512_set1_ps(bias[0]),
+                            v);
+      if (residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, residual + j));
+      _mm512_mask_storeu_ps(y + j, m, act(v));
+    }
+  }
+}
+
+void epilogue_avx512(const SgemmEpilogue& e, float* c, int64_t ldc, int64_t i0, int64_t j0, int64_t rows,
+                     int64_t cols) {
+  switch (e.activation) {
+    case SgemmActivation::none:
+      if (e.bias || e.residual) epilogue_avx512_with(e, c, ldc, i0, j0, rows, cols, vact_none_{});
+      break;
+    case SgemmActivation::relu: epilogue_avx512_with(e, c, ldc, i0, j0, rows, cols, vact_relu_{}); break;
+    case SgemmActivation::leaky_relu:
+      epilogue_avx512_with(e, c, ldc, i0, j0, rows, cols, vact_leaky_relu_{e.activation_alpha});
+      break;
+    case SgemmActivation::sigmoid: epilogue_avx512_with(e, c, ldc, i0, j0, rows, cols, vact_sigmoid_{}); break;
+    case SgemmActivation::tanh: epilogue_avx512_with(e, c, ldc, i0, j0, rows, cols, vact_tanh_{}); break;
+    case SgemmActivation::gelu: epilogue_avx512_with(e, c, ldc, i0, j0, rows, cols, vact_gelu_{}); break;
+    case SgemmActivation::gelu_tanh: epilogue_avx512_with(e, c, ldc, i0, j0, rows, cols, vact_gelu_tanh_{}); break;
+    case SgemmActivation::clip:
+      epilogue_avx512_with(e, c, ldc, i0, j0, rows, cols, vact_clip_{e.activation_alpha, e.activation_beta});
+      break;
+    case SgemmActivation::hard_sigmoid:
+      epilogue_avx512_with(e, c, ldc, i0, j0, rows, cols, vact_hard_sigmoid_{e.activation_alpha, e.activation_beta});
+      break;
+    case SgemmActivation::hard_swish: epilogue_avx512_with(e, c, ldc, i0, j0, rows, cols, vact_hard_swish_{}); break;
+  }
+}
+
 struct Avx512 {
   static constexpr int MR = 12, NR = 32;
   // An MR×KC micro-panel of packed A (12 KiB) and a KC×NR micro-panel of packed B (32 KiB) share L1d
   // (48 KiB) while the micro-kernel streams the KC×NC block of packed B, 1 MiB, from L2 (2 MiB).
   static constexpr int64_t KC = 256, MC = 384, NC = 1024;
+  static constexpr auto epilogue = &epilogue_avx512;
 
   // One k of the tile: two vectors of op(B) times R broadcasts of op(A).
   template <int R>
@@ -118,10 +324,16 @@ struct Avx512 {
     // Two loops rather than a test in one: a branch in the loop costs the register allocator its
     // grip on the 26 live vectors (a spill per k measured 30% slower).
     const int64_t prefetch_at = kc > 32 ? kc - 32 : 0;
+    // Meanwhile ask L2 for the next micro-panel of B (packing places it right after this one): a
+    // model's weights come from L3 on the first row block, and the hardware prefetcher alone left
+    // that pass waiting on them (BERT-base-sized products at 128 rows ran 10-15% faster with this).
+    const int64_t next = NR * kc;
     int64_t k = 0;
 #pragma GCC unroll 4
     for (; k < prefetch_at; ++k, a += MR, b += NR) {
       prefetch_b(b);
+      _mm_prefetch(reinterpret_cast<const char*>(b + next), _MM_HINT_T1);
+      _mm_prefetch(reinterpret_cast<const char*>(b + next + 16), _MM_HINT_T1);
       step<R>(acc0, acc1, a, b);
     }
 #pragma GCC unroll 16

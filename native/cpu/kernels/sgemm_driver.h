@@ -19,7 +19,8 @@
 // can then be picked by the linker for a caller on an older CPU). It therefore includes nothing: the
 // including file provides <algorithm>, <cstdint>, sgemm_kernels.h and elementwise_math.h.
 //
-// An Isa provides MR, NR, KC, MC, NC and
+// An Isa provides MR, NR, KC, MC, NC, epilogue (apply_epilogue below, or its own with the same
+// signature and results) and
 //   template <int R> static void tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
 //                                     float beta, int64_t cols);
 // computing rows [0, R) and columns [0, cols) (cols ≤ NR) of c = a·b + beta·c from a packed A
@@ -105,8 +106,8 @@ void epilogue_with(const SgemmEpilogue& e, float* c, int64_t ldc, int64_t i0, in
   }
 }
 
-void apply_epilogue(const SgemmEpilogue& e, float* c, int64_t ldc, int64_t i0, int64_t j0, int64_t rows,
-                    int64_t cols) {
+[[maybe_unused]] void apply_epilogue(const SgemmEpilogue& e, float* c, int64_t ldc, int64_t i0, int64_t j0,
+                                     int64_t rows, int64_t cols) {
   switch (e.activation) {
     case SgemmActivation::none:
       if (e.bias || e.residual) epilogue_with(e, c, ldc, i0, j0, rows, cols, act_none_{});
@@ -355,7 +356,7 @@ template <class Isa> struct Driver {
               const float* b = b_block + jr * kc;
               float* c = p.C + (ic + ir) * p.ldc + jc + jr;
               tile_rows<MR>(rows, kc, a_pack + ir * kc, b, c, p.ldc, beta, cols);
-              if (epilogue) apply_epilogue(*epilogue, c, p.ldc, ic + ir, jc + jr, rows, cols);
+              if (epilogue) Isa::epilogue(*epilogue, c, p.ldc, ic + ir, jc + jr, rows, cols);
             }
           }
         }
@@ -365,7 +366,7 @@ template <class Isa> struct Driver {
   }
 
   static const SgemmKernels& table(const char* name) {
-    static const SgemmKernels kernels{name, MR, NR, KC, MC, NC, gemm, pack_b, gemv_, apply_epilogue};
+    static const SgemmKernels kernels{name, MR, NR, KC, MC, NC, gemm, pack_b, gemv_, Isa::epilogue};
     return kernels;
   }
 };

@@ -18,6 +18,7 @@ namespace {
 struct Portable {
   static constexpr int MR = 4, NR = 16;
   static constexpr int64_t KC = 256, MC = 192, NC = 1024;
+  static constexpr auto epilogue = &apply_epilogue;
 
   // Plain loops, which the compiler vectorises along j. The unrolling is spelled out because, left
   // to itself, GCC vectorises across k with shuffles (5x slower with SSE2).

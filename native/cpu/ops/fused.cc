@@ -2,15 +2,18 @@
 // Dropout at inference.
 //
 // FusedGemm and FusedMatMul are one kernel: rows of op(A) times op(B) through the packed SGEMM (a
-// constant B packed once at load, as the Gemm and MatMul kernels do), with bias + activation as
-// sgemm's epilogue: applied to each tile of the result right after its product, while in cache.
+// constant B packed once at load, as the Gemm and MatMul kernels do), with bias + residual +
+// activation as sgemm's epilogue: applied to each tile of the result right after its product, while
+// in cache. A residual that broadcasts (see fused_ops.h) takes a slower path of its own.
 #include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/kernel_registry.h"
 #include "core/optimizer/fused_ops.h"
+#include "core/shape_util.h"
 #include "cpu/kernels/packed_weights.h"
 #include "cpu/kernels/sgemm.h"
 #include "cpu/ops/fused_epilogue.h"
@@ -40,8 +43,9 @@ class FusedProductKernel final : public Kernel {
     if (y.dtype != DType::f32 || a.dtype != DType::f32)
       fail(ErrorKind::unsupported, label_, ": no CPU kernel for type ", dtype_name(y.dtype));
     const int64_t K = trans_b_ ? b.shape[1] : b.shape[0], N = trans_b_ ? b.shape[0] : b.shape[1];
-    const int64_t M = gemm_ ? y.shape[0] : (K == 0 ? y.size() / std::max<int64_t>(N, 1) : a.size() / K);
-    if (M == 0 || N == 0) return;
+    // The product's rows: op(A)'s for FusedGemm, every row of A's leading dims for FusedMatMul.
+    const int64_t M = gemm_ ? (trans_a_ ? a.shape[1] : a.shape[0]) : dims_product(a.shape, 0, a.rank() - 1);
+    if (y.size() == 0) return;
     SgemmEpilogue epilogue = activation_epilogue(activation_);
     // beta == 0 drops C altogether, as BLAS does: its values (even NaN) never reach Y.
     if (ctx.has_input(2) && !(gemm_ && beta_ == 0)) {
@@ -52,11 +56,29 @@ class FusedProductKernel final : public Kernel {
       epilogue.bias_col_step = cols == 1 ? 0 : 1;
       epilogue.bias_scale = beta_;
     }
+    const Tensor* residual = ctx.has_input(3) ? &ctx.input(3) : nullptr;
+    if (!residual) {
+      product(ctx, M, N, K, epilogue, y.data_as<float>());
+    } else if (residual->size() == y.size() && y.size() == M * N) {
+      // The residual has the product's shape (the elements agree and neither broadcast into Y's): it
+      // joins the epilogue, row i of the product reading row i of the residual.
+      epilogue.residual = residual->data_as<float>();
+      epilogue.residual_ld = N;
+      product(ctx, M, N, K, epilogue, y.data_as<float>());
+    } else {
+      add_broadcast_residual(ctx, M, N, K, epilogue, *residual, y);
+    }
+  }
+
+ private:
+  // Y [M×N] = act(alpha · op(A) · op(B) + bias + residual) as the epilogue says.
+  void product(const KernelContext& ctx, int64_t M, int64_t N, int64_t K, const SgemmEpilogue& epilogue,
+               float* Y) const {
+    if (M == 0 || N == 0) return;
+    const Tensor& a = ctx.input(0);
+    const Tensor& b = ctx.input(1);
     const float* A = a.data_as<float>();
     const int64_t lda = trans_a_ ? M : K;
-    float* Y = y.data_as<float>();
-    // The bias and activation are applied by sgemm to each tile as it completes, while it is in
-    // cache.
     if (packed_b_ && use_packed(M, ctx) && packed_b_->rows() == K && packed_b_->cols() == N)
       sgemm_packed(trans_a_, M, alpha_, A, lda, *packed_b_, 0.0f, Y, N, ctx.threads, &epilogue);
     else
@@ -64,7 +86,60 @@ class FusedProductKernel final : public Kernel {
             &epilogue);
   }
 
- private:
+  // A residual whose shape differs from the product's: Y = act(P ⊕ R) with numpy broadcasting, where
+  // P = product + bias, computed first (into Y when Y has the product's shape, else into scratch),
+  // then the residual added element by element through broadcast strides, then the activation.
+  // Rare (exporters add same-shape residuals), so plain loops; scratch is per thread and reused.
+  void add_broadcast_residual(const KernelContext& ctx, int64_t M, int64_t N, int64_t K, SgemmEpilogue epilogue,
+                              const Tensor& residual, Tensor& y) const {
+    // Per thread and reused, as the scratch below, so that a steady state allocates nothing.
+    thread_local Shape product_shape;
+    if (gemm_) {
+      product_shape.assign({M, N});
+    } else {
+      const Shape& a = ctx.input(0).shape;
+      product_shape.assign(a.begin(), a.end() - 1);  // numpy.matmul: A's shape with K replaced by N
+      product_shape.push_back(N);
+    }
+    SgemmEpilogue finish;
+    finish.activation = epilogue.activation;
+    finish.activation_alpha = epilogue.activation_alpha;
+    finish.activation_beta = epilogue.activation_beta;
+    epilogue.activation = SgemmActivation::none;
+    float* Y = y.data_as<float>();
+    float* P = Y;
+    if (product_shape != y.shape) {
+      thread_local std::vector<float> scratch;
+      if (scratch.size() < static_cast<size_t>(M * N)) scratch.resize(static_cast<size_t>(M * N));
+      P = scratch.data();
+    }
+    product(ctx, M, N, K, epilogue, P);
+    const int rank = y.rank();
+    int64_t p_step[kMaxRank] = {}, r_step[kMaxRank] = {};
+    broadcast_strides(product_shape, y.shape, p_step);
+    broadcast_strides(residual.shape, y.shape, r_step);
+    const float* R = residual.data_as<float>();
+    // An odometer over Y's indices, its innermost dim a tight loop.
+    const int64_t inner = rank == 0 ? 1 : y.shape[static_cast<size_t>(rank - 1)];
+    const int64_t p_in = rank == 0 ? 0 : p_step[rank - 1], r_in = rank == 0 ? 0 : r_step[rank - 1];
+    int64_t index[kMaxRank] = {}, p_off = 0, r_off = 0;
+    for (int64_t done = 0; done < y.size(); done += inner) {
+      float* out = Y + done;
+      const float* p = P + p_off;
+      const float* r = R + r_off;
+      for (int64_t j = 0; j < inner; ++j) out[j] = p[j * p_in] + r[j * r_in];
+      for (int d = rank - 2; d >= 0; --d) {
+        p_off += p_step[d];
+        r_off += r_step[d];
+        if (++index[d] < y.shape[static_cast<size_t>(d)]) break;
+        p_off -= index[d] * p_step[d];
+        r_off -= index[d] * r_step[d];
+        index[d] = 0;
+      }
+    }
+    sgemm_epilogue(finish, Y, inner, 0, 0, y.size() / inner, inner);
+  }
+
   std::string label_;
   bool gemm_, trans_a_, trans_b_;
   float alpha_, beta_;

@@ -119,7 +119,6 @@ struct MatMulGeometry {
     N = rb == 1 ? 1 : b[rb - 1];
     rank = static_cast<int>(y.size()) - (ra > 1) - (rb > 1);
     const int a_batch = std::max(ra - 2, 0), b_batch = std::max(rb - 2, 0);
-    b_has_batch = b_batch > 0;
     // Walk the batch dimensions from the innermost, aligning A's and B's to Y's on the right; a
     // dimension an operand lacks or has as 1 repeats that operand (step 0).
     int64_t a_size = M * K, b_size = K * N;
@@ -131,6 +130,8 @@ struct MatMulGeometry {
       a_size *= na;
       b_size *= nb;
       count *= dims[d];
+      // B's batch dims of size 1 (e.g. [1, K, N]) repeat one matrix: as good as none.
+      b_has_batch = b_has_batch || b_step[d] != 0;
     }
   }
 
@@ -145,8 +146,11 @@ struct MatMulGeometry {
   }
 };
 
-// Products smaller than this are spread over threads one whole product per task.
-constexpr double kSmallProductFlops = 1 << 22;
+// Products smaller than this are spread over threads whole, however few there are: splitting one
+// costs each thread a share of its packing and a barrier, more than such a product takes.
+constexpr double kSmallProductFlops = 1 << 20;
+// The least work worth a task of whole products (a chunk of the batch).
+constexpr double kMinTaskFlops = 1 << 18;
 
 class MatMulKernel final : public Kernel {
  public:
@@ -188,17 +192,23 @@ class MatMulKernel final : public Kernel {
       sgemm(false, false, g.M, g.N, g.K, 1.0f, A + a_offset, g.K, B + b_offset, g.N, 0.0f, Y + i * g.M * g.N, g.N,
             pool);
     };
+    // Attention's products ([B, H, S, d] × [B, H, d, S]) are many and small: each whole product runs
+    // on one thread (its packing buffers are that thread's, reused), as many per thread as balance
+    // allows. Products left over when they do not divide among the threads are split inside sgemm
+    // instead, when large enough, so that no thread idles through a whole product.
     ThreadPool* pool = ctx.threads;
+    const int64_t threads = pool->size();
     const double flops = 2.0 * static_cast<double>(g.M) * static_cast<double>(g.N) * static_cast<double>(g.K);
-    if (pool->size() > 1 && (g.count >= 4 * pool->size() || flops < kSmallProductFlops)) {
-      // Many or small products: one thread per product, each product on its own thread's sgemm.
-      const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>((1 << 18) / std::max(flops, 1.0)));
-      pool->parallel_for(g.count, grain, [&](int64_t begin, int64_t end) {
+    int64_t whole = 0;  // products [0, whole) run one per task, the rest split over the pool
+    if (threads > 1)
+      whole = flops < kSmallProductFlops || g.count >= 4 * threads ? g.count : g.count / threads * threads;
+    if (whole > 0) {
+      const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kMinTaskFlops / std::max(flops, 1.0)));
+      pool->parallel_for(whole, grain, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) product(i, nullptr);
       });
-    } else {
-      for (int64_t i = 0; i < g.count; ++i) product(i, pool);
     }
+    for (int64_t i = whole; i < g.count; ++i) product(i, pool);
   }
 
   template <typename T> void run_loop(const KernelContext& ctx) const {

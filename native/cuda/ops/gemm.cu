@@ -1,13 +1,24 @@
 // Gemm, MatMul and the optimizer's FusedGemm / FusedMatMul on the GPU: cuBLAS when the machine has
-// it (FP32, or TF32 when opted in), inferd's tiled kernel otherwise; bias and activation are one pass
-// after cuBLAS, and the tiled kernel's epilogue.
+// it (FP32, or TF32 when opted in), inferd's tiled kernel otherwise; bias, residual and activation
+// are one pass after cuBLAS, and the tiled kernel's epilogue.
 #include "cuda/blas.h"
+#include "cuda/cuda_check.h"
 #include "cuda/ops/gemm.cuh"
 
 namespace inferd::gpu {
 namespace {
 
-// y = act(alpha * acc + beta * c[m, n]) at (m, n) of a [M, N] result (one per batch).
+// The fused products' residual (fused_ops.h) as read at linear index i of the [M, N] result: the
+// same shape (dense), or broadcast into it through strides.
+struct DeviceResidual {
+  const float* data = nullptr;  // null: no residual
+  bool dense = true;
+  Indexer dims;                 // the result's shape, when not dense
+  Strides strides;              // the residual's strides broadcast to it
+  __device__ __forceinline__ float at(int64_t i) const { return dense ? data[i] : data[dims.offset(i, strides.s)]; }
+};
+
+// y = act(alpha * acc + beta * c[m, n] + residual) at (m, n) of a [M, N] result (one per batch).
 struct BiasActivationEpilogue {
   float* y;
   int64_t batch_stride;
@@ -16,23 +27,35 @@ struct BiasActivationEpilogue {
   const float* c;  // may be null
   int64_t c_row, c_col;
   DeviceActivation act;
+  DeviceResidual residual;
   __device__ __forceinline__ void operator()(int z, int m, int n, float acc) const {
     float v = alpha * acc;
     if (c) v += beta * c[m * c_row + n * c_col];
-    y[z * batch_stride + int64_t{m} * N + n] = act(v);
+    const int64_t i = z * batch_stride + int64_t{m} * N + n;
+    if (residual.data) v += residual.at(i);
+    y[i] = act(v);
   }
 };
 
+// y[i] = act(y[i] + beta * c + residual) over one [M, N] result starting at linear index `first`.
 __global__ void bias_activation(float* y, int64_t M, int64_t N, const float* c, int64_t c_row, int64_t c_col,
-                                float beta, DeviceActivation act) {
+                                float beta, DeviceResidual residual, int64_t first, DeviceActivation act) {
   INFERD_GRID_STRIDE(i, M * N) {
     float v = y[i];
     if (c) {
       const int64_t m = i / N, n = i - m * N;
       v += beta * c[m * c_row + n * c_col];
     }
+    if (residual.data) v += residual.at(first + i);
     y[i] = act(v);
   }
+}
+
+// y = act(p ⊕ r), p and r read through strides broadcast to y's shape: a residual that enlarges the
+// product's result.
+__global__ void broadcast_add_activation(float* y, int64_t n, Indexer dims, const float* p, Strides p_strides,
+                                         const float* r, Strides r_strides, DeviceActivation act) {
+  INFERD_GRID_STRIDE(i, n) y[i] = act(p[dims.offset(i, p_strides.s)] + r[dims.offset(i, r_strides.s)]);
 }
 
 // C's strides as broadcast to [M, N] (C may be [M, N], [N], [M, 1], [1] or a scalar).
@@ -47,22 +70,22 @@ void bias_strides(const Tensor* c, int64_t M, int64_t N, const std::string& labe
   *col = s[1];
 }
 
-// act(alpha * op(A) op(B) + beta * C) for one [M, K] × [K, N] product (batches share B when b_stride
-// is 0). A missing C is an omitted bias.
+// act(alpha * op(A) op(B) + beta * C + residual) for one [M, K] × [K, N] product (batches share B
+// when b_stride is 0). A missing C is an omitted bias.
 void gemm_bias_activation(const CudaContext& ctx, bool trans_a, bool trans_b, int M, int N, int K, int batches,
                           float alpha, const float* a, int64_t a_stride, const float* b, int64_t b_stride,
                           float beta, const Tensor* c, const DeviceActivation& act, float* y,
-                          const std::string& label) {
+                          const std::string& label, const DeviceResidual& residual = {}) {
   int64_t c_row = 0, c_col = 0;
   bias_strides(c, M, N, label, &c_row, &c_col);
   const float* c_data = c ? c->data_as<float>() : nullptr;
   if (int64_t{M} * N == 0) return;
   if (ctx.blas && ctx.blas->sgemm(trans_a, trans_b, M, N, K, alpha, a, a_stride, b, b_stride, 0.0f, y,
                                   int64_t{M} * N, batches)) {
-    if (c_data || act.kind != FusedActivation::none)
+    if (c_data || residual.data || act.kind != FusedActivation::none)
       for (int z = 0; z < batches; ++z)
-        bias_activation<<<grid_for(int64_t{M} * N), kBlock, 0, ctx.stream>>>(y + z * int64_t{M} * N, M, N, c_data,
-                                                                            c_row, c_col, beta, act);
+        bias_activation<<<grid_for(int64_t{M} * N), kBlock, 0, ctx.stream>>>(
+            y + z * int64_t{M} * N, M, N, c_data, c_row, c_col, beta, residual, z * int64_t{M} * N, act);
     return;
   }
   Indexer flat;
@@ -73,7 +96,47 @@ void gemm_bias_activation(const CudaContext& ctx, bool trans_a, bool trans_b, in
   StridedOperand lb{b, trans_b ? 1 : N, trans_b ? K : 1, flat, {}};
   lb.batch_strides.s[0] = b_stride;
   launch_tiled_sgemm(M, N, K, batches, la, lb,
-                     BiasActivationEpilogue{y, int64_t{M} * N, N, alpha, beta, c_data, c_row, c_col, act}, ctx.stream);
+                     BiasActivationEpilogue{y, int64_t{M} * N, N, alpha, beta, c_data, c_row, c_col, act, residual},
+                     ctx.stream);
+}
+
+// A fused product with its residual (input 3 of FusedGemm / FusedMatMul): Y = act(P ⊕ R), P the
+// product plus bias, of shape `product` (see fused_ops.h). The residual joins the product's epilogue
+// when Y has the product's shape; a residual that enlarges it gets P in temporary device memory
+// (stream-ordered, so freed once the stream has used it) and a broadcasting pass. `gemm` computes P
+// (plus the residual given) with the activation given into the pointer given.
+template <class Gemm>
+void product_with_residual(const CudaContext& ctx, const Shape& product, const DeviceActivation& act,
+                           const std::string& label, Gemm gemm) {
+  Tensor& y = ctx.output(0);
+  if (!ctx.has_input(3)) {
+    gemm(act, DeviceResidual{}, y.data_as<float>());
+    return;
+  }
+  const Tensor& r = ctx.input(3);
+  require_f32(r, label, "residual");
+  if (y.size() == 0) return;
+  int64_t r_strides[kMaxRank] = {};
+  if (!broadcast_strides(r.shape, y.shape, r_strides))
+    fail(ErrorKind::invalid_model, label, ": residual of shape ", shape_to_string(r.shape), " does not broadcast to ",
+         shape_to_string(y.shape));
+  if (y.size() == shape_size(product)) {
+    DeviceResidual residual;
+    residual.data = r.data_as<float>();
+    residual.dense = r.size() == y.size();
+    residual.dims = indexer_of(y.shape);
+    for (int d = 0; d < y.rank(); ++d) residual.strides.s[d] = r_strides[d];
+    gemm(act, residual, y.data_as<float>());
+    return;
+  }
+  void* p = nullptr;
+  INFERD_CUDA_CHECK(cudaMallocAsync(&p, static_cast<size_t>(shape_size(product)) * sizeof(float), ctx.stream));
+  gemm(DeviceActivation{}, DeviceResidual{}, static_cast<float*>(p));
+  Strides ps = broadcast_strides_of(product, y.shape), rs;
+  for (int d = 0; d < y.rank(); ++d) rs.s[d] = r_strides[d];
+  broadcast_add_activation<<<grid_for(y.size()), kBlock, 0, ctx.stream>>>(
+      y.data_as<float>(), y.size(), indexer_of(y.shape), static_cast<const float*>(p), ps, r.data_as<float>(), rs, act);
+  INFERD_CUDA_CHECK(cudaFreeAsync(p, ctx.stream));
 }
 
 void check_int_range(int64_t v, const std::string& label, const char* what) {
@@ -100,9 +163,12 @@ class GemmKernel final : public CudaKernel {
     const int64_t N = trans_b_ ? B.shape[0] : B.shape[1];
     check_int_range(M * N, label_, "M×N");
     check_int_range(K, label_, "K");
-    gemm_bias_activation(ctx, trans_a_, trans_b_, static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), 1,
-                         alpha_, A.data_as<float>(), 0, B.data_as<float>(), 0, beta_, C, act_,
-                         ctx.output(0).data_as<float>(), label_);
+    product_with_residual(ctx, Shape{M, N}, act_, label_,
+                          [&](const DeviceActivation& act, const DeviceResidual& residual, float* y) {
+                            gemm_bias_activation(ctx, trans_a_, trans_b_, static_cast<int>(M), static_cast<int>(N),
+                                                 static_cast<int>(K), 1, alpha_, A.data_as<float>(), 0,
+                                                 B.data_as<float>(), 0, beta_, C, act, y, label_, residual);
+                          });
   }
 
  private:
@@ -165,7 +231,8 @@ class MatMulKernel final : public CudaKernel {
   std::string label_;
 };
 
-// FusedMatMul(A, B, bias?): A [..., K] × B [K, N], plus bias [N] or [1], then the activation.
+// FusedMatMul(A, B, bias?, residual?): A [..., K] × B [K, N], plus bias [N] or [1], plus the
+// residual, then the activation.
 class FusedMatMulKernel final : public CudaKernel {
  public:
   explicit FusedMatMulKernel(const KernelInit& init)
@@ -177,12 +244,18 @@ class FusedMatMulKernel final : public CudaKernel {
     const Tensor* bias = ctx.has_input(2) ? &ctx.input(2) : nullptr;
     if (B.rank() != 2) fail(ErrorKind::invalid_model, label_, ": B must be 2-D, got ", shape_to_string(B.shape));
     const int64_t K = B.shape[0], N = B.shape[1];
-    const int64_t M = K == 0 ? 0 : A.size() / K;
+    // A's rows (all its leading dims): the product's shape is A's with K replaced by N.
+    Shape product(A.shape.begin(), A.shape.end() - 1);
+    const int64_t M = shape_size(product);
+    product.push_back(N);
     check_int_range(M * N, label_, "M×N");
     check_int_range(K, label_, "K");
-    gemm_bias_activation(ctx, false, false, static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), 1, 1.0f,
-                         A.data_as<float>(), 0, B.data_as<float>(), 0, 1.0f, bias, act_,
-                         ctx.output(0).data_as<float>(), label_);
+    product_with_residual(ctx, product, act_, label_,
+                          [&](const DeviceActivation& act, const DeviceResidual& residual, float* y) {
+                            gemm_bias_activation(ctx, false, false, static_cast<int>(M), static_cast<int>(N),
+                                                 static_cast<int>(K), 1, 1.0f, A.data_as<float>(), 0,
+                                                 B.data_as<float>(), 0, 1.0f, bias, act, y, label_, residual);
+                          });
   }
 
  private:

@@ -56,8 +56,7 @@ int fuse_conv_activation(Graph& graph, int opset) {
     while (inputs.size() > 2 && inputs.back() == kNoValue) inputs.pop_back();
 
     Node node = make_node(kInternalDomain, "FusedConv", edit.node(n).name, std::move(inputs), {out}, std::move(attrs));
-    for (int a : absorbed) edit.remove(a);
-    edit.replace(n, std::move(node));
+    edit.replace(n, std::move(node), absorbed);
     ++fused;
   }
   edit.commit();

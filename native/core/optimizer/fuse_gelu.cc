@@ -162,8 +162,7 @@ int fuse_gelu(Graph& graph, int opset) {
     std::vector<Attribute> attrs;
     if (!erf) attrs.push_back(string_attribute("approximate", "tanh"));
     Node gelu = make_node(domain, "Gelu", edit.node(n).name, {m.x}, {m.y}, std::move(attrs));
-    for (int k : m.nodes) edit.remove(k);
-    edit.replace(n, std::move(gelu));
+    edit.replace(n, std::move(gelu), m.nodes);
     ++fused;
   }
   edit.commit();

@@ -104,8 +104,7 @@ int fuse_gemm_activation(Graph& graph, int opset) {
     const std::string& name = edit.node(n).name;
     Node node = make_node(kInternalDomain, matmul ? "FusedMatMul" : "FusedGemm", name, std::move(inputs), {out},
                           std::move(attrs));
-    for (int a : absorbed) edit.remove(a);
-    edit.replace(n, std::move(node));
+    edit.replace(n, std::move(node), absorbed);
     ++fused;
   }
   edit.commit();

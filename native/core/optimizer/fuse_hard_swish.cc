@@ -130,8 +130,7 @@ int fuse_hard_swish(Graph& graph, int opset) {
       if (dtype != DType::f32 && dtype != DType::f64) continue;
     }
     Node hard_swish = make_node(domain, "HardSwish", edit.node(n).name, {m.x}, {m.y});
-    for (int k : m.nodes) edit.remove(k);
-    edit.replace(n, std::move(hard_swish));
+    edit.replace(n, std::move(hard_swish), m.nodes);
     ++fused;
   }
   edit.commit();

@@ -121,8 +121,7 @@ int fuse_layer_norm(Graph& graph, int opset) {
     if (beta != kNoValue) inputs.push_back(beta);
     Node layer_norm = make_node(domain, "LayerNormalization", edit.node(n).name, std::move(inputs), {y},
                                 {int_attribute("axis", -k), float_attribute("epsilon", static_cast<float>(epsilon))});
-    for (int r : nodes) edit.remove(r);
-    edit.replace(n, std::move(layer_norm));
+    edit.replace(n, std::move(layer_norm), nodes);
     ++fused;
   }
   edit.commit();

@@ -132,6 +132,11 @@ void GraphEdit::replace(int n, Node replacement) {
   index_node(n, +1);
 }
 
+void GraphEdit::replace(int n, Node replacement, const std::vector<int>& absorbed) {
+  for (int a : absorbed) remove(a);
+  replace(n, std::move(replacement));
+}
+
 ValueId GraphEdit::add_constant(const std::string& hint, Tensor value) {
   std::string name = hint;
   for (int suffix = 1; graph_.value_index.count(name); ++suffix) name = hint + "_" + std::to_string(suffix);

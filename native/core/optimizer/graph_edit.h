@@ -59,6 +59,9 @@ class GraphEdit {
   void remove(int n);
   // Node n becomes `replacement`, at the same place in the order.
   void replace(int n, Node replacement);
+  // A fusion's edit: the nodes of the matched pattern (`absorbed`, which may include n) go, and node
+  // n becomes the fused `replacement`.
+  void replace(int n, Node replacement, const std::vector<int>& absorbed);
   // A new constant value named after `hint` (made unique).
   ValueId add_constant(const std::string& hint, Tensor value);
 

@@ -408,7 +408,8 @@ void fused_conv_applies_residual_and_activation_on_every_path() {
 }
 
 // The direct convolution (a constant 2-D filter larger than 1×1, one group, on AVX-512; elsewhere
-// these run through im2col and check that path instead) at its edges: input channels past one
+// these run through im2col and check that path instead), and the depthwise convs that share its
+// padded, phase-split input, at their edges: input channels past one
 // chunk of partial sums (32) and not a multiple of 8 or 16, output channels not a multiple of its
 // 8-channel blocks, rows narrower than a vector (one vector then spans several rows) and not a
 // multiple of 16, strides 1, 2, 3 and mixed (split by phase), dilations, asymmetric padding, images
@@ -420,6 +421,7 @@ void conv_direct_matches_the_reference_at_its_edges() {
     const char* what;
     Shape x, w;
     std::vector<int64_t> strides, dilations, pads;
+    int64_t group = 1;
   };
   const Case cases[] = {
       {"3x3, 70 channels in, 13 out, odd width", {1, 70, 9, 37}, {13, 70, 3, 3}, {1, 1}, {1, 1}, {0, 2, 1, 1}},
@@ -432,6 +434,10 @@ void conv_direct_matches_the_reference_at_its_edges() {
       {"7x7 stride 2 (a stem)", {2, 3, 30, 31}, {10, 3, 7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}},
       {"3x3 strides (1, 2)", {1, 12, 11, 20}, {16, 12, 3, 3}, {1, 2}, {1, 1}, {1, 0, 1, 1}},
       {"4x3 stride 3", {1, 5, 17, 16}, {7, 5, 4, 3}, {3, 3}, {1, 1}, {0, 2, 1, 0}},
+      {"depthwise 3x3, batch 2", {2, 20, 28, 28}, {20, 1, 3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 20},
+      {"depthwise 3x3 dilated, multiplier 3", {1, 4, 11, 37}, {12, 1, 3, 3}, {1, 1}, {2, 1}, {2, 0, 1, 2}, 4},
+      {"depthwise 5x5 stride 2, rows narrower than a vector", {1, 6, 9, 3}, {6, 1, 5, 5}, {2, 2}, {1, 1}, {2, 2, 2, 2}, 6},
+      {"depthwise 3x3 strides (2, 1)", {1, 5, 14, 19}, {5, 1, 3, 3}, {2, 1}, {1, 1}, {1, 1, 0, 1}, 5},
   };
   for (const Case& c : cases) {
     Window win{{c.w[2], c.w[3]}, c.strides, c.dilations, {c.pads[0], c.pads[1]}, {c.pads[2], c.pads[3]}};
@@ -442,8 +448,8 @@ void conv_direct_matches_the_reference_at_its_edges() {
     const Tensor x = random_tensor<float>(c.x, rng), w = random_tensor<float>(c.w, rng);
     const Tensor b = random_tensor<float>({c.w[0]}, rng), z = random_tensor<float>(ys, rng, -3, 3);
     const std::vector<Attribute> attrs{attr_ints("strides", c.strides), attr_ints("dilations", c.dilations),
-                                       attr_ints("pads", c.pads)};
-    const std::vector<double> want = conv_reference(x, w, &b, ys, win, 1);
+                                       attr_ints("pads", c.pads), attr_int("group", c.group)};
+    const std::vector<double> want = conv_reference(x, w, &b, ys, win, c.group);
     std::vector<double> fused = want;
     const std::vector<double> zs = as_doubles(z);
     for (size_t i = 0; i < fused.size(); ++i) fused[i] = reference_act("HardSwish", fused[i] + zs[i]);

@@ -18,6 +18,7 @@ namespace {
 
 constexpr int64_t kLanes = 16;
 constexpr int NQ = kBlockPositions / kLanes, NM = kBlockChannels;
+constexpr int kDepthwiseVectors = kDepthwisePositions / kLanes;
 // Input channels summed per pass over a band (measured on 56²×64 and 28²×128 3×3 convs: 32 is
 // 3-5% faster than 64 or all of them, 16 and 8 slower again): 32 channels' input rows, about 30 KiB
 // at ResNet's widths, stay in L1 while the band's blocks walk along them.
@@ -34,6 +35,23 @@ constexpr int64_t kBandPositions = 1024;
 #pragma GCC push_options
 #pragma GCC target("avx512f")
 #endif
+
+// The output positions among the 16 lanes of plane-row positions [qv, qv + 16) ∩ [qv, q_end): a
+// vector's lanes may fall in two or more plane rows, and each row's lanes [j, j + n) that are inside
+// the output are one call store(mask, at), `at` the output index j floats before the first of them
+// (so that a masked store at y + at puts lane j there; masked-off lanes are never touched).
+template <typename Store>
+inline void for_each_row_part(const Layout& l, int64_t qv, int64_t q_end, Store&& store) {
+  for (int64_t j = 0; j < kLanes && qv + j < q_end;) {
+    const int64_t q = qv + j, row = q / l.Wq, col = q - row * l.Wq;
+    const int64_t n = std::min({kLanes - j, l.Wq - col, q_end - q});
+    if (col < l.OW) {
+      const int64_t valid = std::min(n, l.OW - col);
+      store(static_cast<__mmask16>(((1u << valid) - 1u) << j), row * l.OW + col - j);
+    }
+    j += n;
+  }
+}
 
 // Positions [q0, q0 + kBlockPositions) of a plane row for the kBlockChannels channels whose packed
 // filter is `filter`, summed over input channels [c0, c1) and added to `partial` (or to the bias when
@@ -69,23 +87,29 @@ void block(const Layout& l, const float* xq, const float* filter, const float* b
       for (int i = 0; i < NQ; ++i) _mm512_storeu_ps(partial + (m * NQ + i) * kLanes, acc[m][i]);
     return;
   }
-  // A vector's lanes may fall in two or more plane rows: each row's lanes [j, j + n) that are inside
-  // the output go to y at (row, col) with one masked store per channel, addressed j floats before
-  // the first stored lane (masked-off lanes are never touched).
   const int64_t plane = l.OH * l.OW;
-  for (int i = 0; i < NQ; ++i) {
-    const int64_t qv = q0 + i * kLanes;
-    for (int64_t j = 0; j < kLanes && qv + j < q_end;) {
-      const int64_t q = qv + j, row = q / l.Wq, col = q - row * l.Wq;
-      const int64_t n = std::min({kLanes - j, l.Wq - col, q_end - q});
-      if (col < l.OW) {
-        const int64_t valid = std::min(n, l.OW - col);
-        const __mmask16 mask = static_cast<__mmask16>(((1u << valid) - 1u) << j);
-        float* at = y + (row * l.OW + col - j);
-        for (int64_t m = 0; m < channels; ++m) _mm512_mask_storeu_ps(at + m * plane, mask, acc[m][i]);
-      }
-      j += n;
+  for (int i = 0; i < NQ; ++i)
+    for_each_row_part(l, q0 + i * kLanes, q_end, [&](__mmask16 mask, int64_t at) {
+      for (int64_t m = 0; m < channels; ++m) _mm512_mask_storeu_ps(y + at + m * plane, mask, acc[m][i]);
+    });
+}
+
+// One depthwise output plane (stride and dilation by phase, as for `block`): kDepthwiseVectors
+// vectors at a time, enough independent sums to cover the multiply-add's latency.
+void depthwise(const Layout& l, const float* xq, const float* w, float bias, float* y) {
+  constexpr int NV = kDepthwiseVectors;
+  const int64_t taps = l.KH * l.KW, q_end = (l.OH - 1) * l.Wq + l.OW;
+  for (int64_t q0 = 0; q0 < q_end; q0 += NV * kLanes) {
+    __m512 acc[NV];
+    for (int i = 0; i < NV; ++i) acc[i] = _mm512_set1_ps(bias);
+    for (int64_t t = 0; t < taps; ++t) {
+      const float* in = xq + q0 + l.offsets[t];
+      const __m512 wt = _mm512_set1_ps(w[t]);
+      for (int i = 0; i < NV; ++i) acc[i] = _mm512_fmadd_ps(_mm512_loadu_ps(in + i * kLanes), wt, acc[i]);
     }
+    for (int i = 0; i < NV; ++i)
+      for_each_row_part(l, q0 + i * kLanes, q_end,
+                        [&](__mmask16 mask, int64_t at) { _mm512_mask_storeu_ps(y + at, mask, acc[i]); });
   }
 }
 
@@ -190,6 +214,14 @@ void run_band(const Layout& l, const float* xq, const float* filter, const float
   }
 #else
   (void)l, (void)xq, (void)filter, (void)bias, (void)blk, (void)oh0, (void)oh1, (void)y, (void)partial;
+#endif
+}
+
+void depthwise_plane(const Layout& l, const float* xq, const float* w, float bias, float* y) {
+#if INFERD_CONV_DIRECT
+  depthwise(l, xq, w, bias, y);
+#else
+  (void)l, (void)xq, (void)w, (void)bias, (void)y;
 #endif
 }
 

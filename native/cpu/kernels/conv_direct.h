@@ -15,6 +15,7 @@
 // finished block is stored with masked stores straight into NCHW output rows.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 
@@ -27,6 +28,7 @@ namespace conv_direct {
 constexpr int64_t kBlockChannels = 8;   // output channels per register block
 constexpr int64_t kBlockPositions = 48; // output positions per register block (3 vectors)
 constexpr int64_t kMaxTaps = 64;        // KH·KW at most (7×7 is 49)
+constexpr int64_t kDepthwisePositions = 96;  // output positions per depthwise step (6 vectors)
 
 // Whether the CPU can run these kernels (AVX-512F), resolved once.
 bool available();
@@ -46,7 +48,7 @@ struct Layout {
 
   int64_t channel_floats() const { return SH * SW * Hq * Wq; }
   // The scratch prepare_input fills for one image, including the slack the last block reads past.
-  int64_t input_floats() const { return C * channel_floats() + kBlockPositions; }
+  int64_t input_floats() const { return C * channel_floats() + std::max(kBlockPositions, kDepthwisePositions); }
   int64_t blocks() const { return (M + kBlockChannels - 1) / kBlockChannels; }
   int64_t bands() const { return (OH + band_rows - 1) / band_rows; }
   // The scratch run_band sums a band's partial sums in (0: it needs none).
@@ -65,6 +67,10 @@ void prepare_input(const Layout& l, const float* x, int64_t c0, int64_t c1, floa
 // band's blocks walk over them, and rounds fewer terms in each running sum.
 void run_band(const Layout& l, const float* xq, const float* filter, const float* bias, int64_t block, int64_t oh0,
               int64_t oh1, float* y, float* partial);
+
+// A depthwise conv's output plane y [OH][OW] from its input channel, prepared as above in xq (by a
+// Layout of C = 1), `w` the channel's KH·KW taps.
+void depthwise_plane(const Layout& l, const float* xq, const float* w, float bias, float* y);
 
 }  // namespace conv_direct
 }  // namespace inferd

@@ -330,10 +330,40 @@ class ConvKernel final : public Kernel {
     for (; ow < OW; ++ow) edge(ow);
   }
 
+  // Depthwise on AVX-512 (conv_direct::depthwise_plane): each input channel padded and split by
+  // phase into this thread's scratch, then each of its output planes whole, vectors along the
+  // padded rows, with no edge cases; its residual and activation applied while it is in L1. (Row by
+  // row, with the edges tap by tap, ResNet's 28²×128 depthwise conv ran at 7 GFLOP/s.)
+  void run_depthwise_direct(const ConvGeometry& g, const Tensor& x, const Tensor& w, const float* bias,
+                            const ConvEpilogue& post, Tensor& y, ThreadPool* pool) const {
+    const int64_t N = x.shape[0], C = x.shape[1], M = w.shape[0], Mg = M / group_;
+    const conv_direct::Layout l = conv_direct::layout(g, 1, 1);
+    const int64_t plane = l.OH * l.OW, in_plane = l.H * l.W, taps = l.KH * l.KW;
+    const float* X = x.data_as<float>();
+    const float* Wt = w.data_as<float>();
+    float* Y = y.data_as<float>();
+    const double work = static_cast<double>(Mg * plane * taps + l.channel_floats());
+    const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kMinTaskWork / std::max(work, 1.0)));
+    pool->parallel_for(N * C, grain, [&](int64_t t0, int64_t t1) {
+      float* xq = scratch(col_scratch, l.input_floats());
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t n = t / C, c = t % C;
+        conv_direct::prepare_input(l, X + t * in_plane, 0, 1, xq);
+        for (int64_t k = 0; k < Mg; ++k) {
+          const int64_t o = c * Mg + k, q = n * M + o;
+          conv_direct::depthwise_plane(l, xq, Wt + o * taps, bias ? bias[o] : 0.0f, Y + q * plane);
+          if (!post.empty()) sgemm_epilogue(post.at(q * plane, plane), Y + q * plane, plane, 0, 0, 1, plane);
+        }
+      }
+    });
+  }
+
   // One input channel per group (depthwise, with `Mg` output channels each): per output plane, each
   // tap of the filter adds w · (a row of input) into a row of output. 1-D convs run as 2-D with H = 1.
   void run_depthwise(const ConvGeometry& g, const Tensor& x, const Tensor& w, const float* bias,
                      const ConvEpilogue& post, Tensor& y, ThreadPool* pool) const {
+    if (g.spatial == 2 && conv_direct::available() && g.kernel[0] * g.kernel[1] <= conv_direct::kMaxTaps)
+      return run_depthwise_direct(g, x, w, bias, post, y, pool);
     const int64_t N = x.shape[0], C = x.shape[1], M = w.shape[0], Mg = M / group_;
     const bool two_d = g.spatial == 2;
     const int64_t H = two_d ? g.in[0] : 1, Wd = g.in[two_d ? 1 : 0];

@@ -152,10 +152,16 @@ Layout layout(const ConvGeometry& g, int64_t C, int64_t M) {
   const int64_t Wp = std::max(l.PW + l.W, (l.OW - 1) * l.SW + (l.KW - 1) * l.DW + 1);
   l.Hq = (Hp + l.SH - 1) / l.SH;
   l.Wq = (Wp + l.SW - 1) / l.SW;
+  // Only the phases some tap reads are kept (a 1×1 filter at stride 2 reads one of four; so does
+  // a dilation-2 filter at stride 2), in the order the taps first read them.
+  l.phases = 0;
   for (int64_t kh = 0; kh < l.KH; ++kh)
     for (int64_t kw = 0; kw < l.KW; ++kw) {
-      const int64_t rh = kh * l.DH, rw = kw * l.DW;
-      l.offsets[kh * l.KW + kw] = ((rh % l.SH) * l.SW + rw % l.SW) * l.Hq * l.Wq + rh / l.SH * l.Wq + rw / l.SW;
+      const int64_t rh = kh * l.DH, rw = kw * l.DW, phase = (rh % l.SH) * l.SW + rw % l.SW;
+      int64_t i = 0;
+      while (i < l.phases && l.phase_of[i] != phase) ++i;
+      if (i == l.phases) l.phase_of[l.phases++] = phase;
+      l.offsets[kh * l.KW + kw] = i * l.Hq * l.Wq + rh / l.SH * l.Wq + rw / l.SW;
     }
   const int64_t bands = std::max<int64_t>(1, (l.OH * l.Wq + kBandPositions - 1) / kBandPositions);
   l.band_rows = (l.OH + bands - 1) / bands;
@@ -167,23 +173,24 @@ void prepare_input(const Layout& l, const float* x, int64_t c0, int64_t c1, floa
   for (int64_t c = c0; c < c1; ++c) {
     float* xc = xq + c * l.channel_floats();
     std::fill(xc, xc + l.channel_floats(), 0.0f);
-    for (int64_t h = 0; h < l.H; ++h) {
-      const float* src = x + (c * l.H + h) * l.W;
-      const int64_t i = h + l.PH;
-      float* dst = xc + (i % l.SH) * l.SW * plane + i / l.SH * l.Wq;
-      if (l.SW == 1) {
-        std::memcpy(dst + l.PW, src, static_cast<size_t>(l.W) * sizeof(float));
-        continue;
-      }
-      // Column phase by phase: input column w is padded column w + PW.
-      for (int64_t pw = 0; pw < l.SW; ++pw) {
-        float* out = dst + pw * plane;
-        const int64_t w0 = ((pw - l.PW) % l.SW + l.SW) % l.SW;
-        float* o = out + (w0 + l.PW) / l.SW;
-        if (l.SW == 2) {
-          for (int64_t k = 0; w0 + 2 * k < l.W; ++k) o[k] = src[w0 + 2 * k];
+    for (int64_t i = 0; i < l.phases; ++i) {
+      const int64_t ph = l.phase_of[i] / l.SW, pw = l.phase_of[i] % l.SW;
+      // Plane column k holds padded column k·SW + pw, input column k·SW + pw − PW: inside the input
+      // for k in [k0, k1); plane row r likewise holds input row r·SH + ph − PH.
+      const int64_t k0 = std::min(l.Wq, std::max<int64_t>(0, (l.PW - pw + l.SW - 1) / l.SW));
+      const int64_t k1 = std::max(k0, std::min(l.Wq, (l.PW + l.W - pw + l.SW - 1) / l.SW));
+      const int64_t w0 = k0 * l.SW + pw - l.PW;
+      float* out = xc + i * plane;
+      for (int64_t r = 0; r < l.Hq; ++r, out += l.Wq) {
+        const int64_t h = r * l.SH + ph - l.PH;
+        if (h < 0 || h >= l.H) continue;
+        const float* src = x + (c * l.H + h) * l.W + w0;
+        if (l.SW == 1) {
+          std::memcpy(out + k0, src, static_cast<size_t>(k1 - k0) * sizeof(float));
+        } else if (l.SW == 2) {
+          for (int64_t k = k0; k < k1; ++k) out[k] = src[2 * (k - k0)];
         } else {
-          for (int64_t k = 0; w0 + k * l.SW < l.W; ++k) o[k] = src[w0 + k * l.SW];
+          for (int64_t k = k0; k < k1; ++k) out[k] = src[l.SW * (k - k0)];
         }
       }
     }

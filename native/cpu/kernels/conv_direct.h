@@ -3,7 +3,8 @@
 //
 // Output positions run along the vector. The input of one image is copied once into a zero-padded
 // scratch, split by phase: for strides (SH, SW), padded element (i, j) of channel c goes to plane
-// (i mod SH, j mod SW) of that channel at (i div SH, j div SW), each plane Hq × Wq. Then, reading a
+// (i mod SH, j mod SW) of that channel at (i div SH, j div SW), each plane Hq × Wq (only the planes
+// some filter tap reads are kept). Then, reading a
 // plane as one long row, output (oh, ow) is position q = oh·Wq + ow, and filter tap (kh, kw) reads
 // position q + offset(kh, kw) of one plane of the channel — the same offset for every output. So 16
 // consecutive positions are one unaligned vector load per tap at any stride (stride 1 has a single
@@ -46,7 +47,10 @@ struct Layout {
   int64_t offsets[kMaxTaps]; // tap (kh, kw)'s input offset from its output position, within a channel
   int64_t band_rows;         // output rows per band (run_band's unit of work), about 1024 positions
 
-  int64_t channel_floats() const { return SH * SW * Hq * Wq; }
+  int64_t phases;             // phase planes kept per channel: those some tap reads
+  int64_t phase_of[kMaxTaps]; // plane i holds phase (ph, pw) = (phase_of[i] / SW, phase_of[i] % SW)
+
+  int64_t channel_floats() const { return phases * Hq * Wq; }
   // The scratch prepare_input fills for one image, including the slack the last block reads past.
   int64_t input_floats() const { return C * channel_floats() + std::max(kBlockPositions, kDepthwisePositions); }
   int64_t blocks() const { return (M + kBlockChannels - 1) / kBlockChannels; }

@@ -123,9 +123,12 @@ class ConvKernel final : public Kernel {
     // A constant filter of an ordinary (not depthwise) conv: W_gᵀ packed per group, once.
     const Tensor* w = init.constant_input(1);
     if (!w || w->dtype != DType::f32 || w->rank() < 3 || group_ < 1 || w->shape[0] % group_ != 0) return;
-    // (A 1×1 filter is a plain product, strided or not: the direct loop gains nothing there.)
-    if (w->rank() == 4 && group_ == 1 && conv_direct::available() && w->shape[0] > 0 && w->shape[2] * w->shape[3] > 1 &&
-        w->shape[2] * w->shape[3] <= conv_direct::kMaxTaps)
+    // (A 1×1 filter at stride 1 is a plain product, W·X. Strided, the product needs im2col's copy
+    // of the input anyway, and the direct loop copies just the phase plane it reads.)
+    const int64_t taps = w->rank() == 4 ? w->shape[2] * w->shape[3] : 0;
+    const bool strided = std::any_of(window_.strides.begin(), window_.strides.end(), [](int64_t s) { return s > 1; });
+    if (w->rank() == 4 && group_ == 1 && conv_direct::available() && w->shape[0] > 0 && (taps > 1 || strided) &&
+        taps <= conv_direct::kMaxTaps)
       direct_filter_ = conv_direct::pack_filter(w->data_as<float>(), w->shape[0], w->shape[1], w->shape[2] * w->shape[3]);
     const int64_t Mg = w->shape[0] / group_, K = w->size() / w->shape[0];
     if (w->shape[1] == 1 && group_ > 1) return;

@@ -142,17 +142,21 @@ std::unique_ptr<AlignedBuffer> pack_filter(const float* w, int64_t M, int64_t C,
   return packed;
 }
 
-Layout layout(const ConvGeometry& g, int64_t C, int64_t M) {
+Layout layout(const ConvGeometry& g, int64_t C, int64_t M, int64_t band_rows) {
   Layout l{};
   l.C = C, l.M = M, l.H = g.in[0], l.W = g.in[1];
   l.KH = g.kernel[0], l.KW = g.kernel[1], l.SH = g.stride[0], l.SW = g.stride[1];
   l.DH = g.dilation[0], l.DW = g.dilation[1], l.PH = g.pad[0], l.PW = g.pad[1];
   l.OH = g.out[0], l.OW = g.out[1];
-  // The padded input reaches as far as the last window does (and at least the input's far edge).
-  const int64_t Hp = std::max(l.PH + l.H, (l.OH - 1) * l.SH + (l.KH - 1) * l.DH + 1);
+  // The padded row reaches as far as the last window does (and at least the input's far edge).
   const int64_t Wp = std::max(l.PW + l.W, (l.OW - 1) * l.SW + (l.KW - 1) * l.DW + 1);
-  l.Hq = (Hp + l.SH - 1) / l.SH;
   l.Wq = (Wp + l.SW - 1) / l.SW;
+  if (band_rows <= 0) {
+    const int64_t bands = std::max<int64_t>(1, (l.OH * l.Wq + kBandPositions - 1) / kBandPositions);
+    band_rows = (l.OH + bands - 1) / bands;
+  }
+  l.band_rows = band_rows;
+  l.Hb = band_rows + (l.KH - 1) * l.DH / l.SH;
   // Only the phases some tap reads are kept (a 1×1 filter at stride 2 reads one of four; so does
   // a dilation-2 filter at stride 2), in the order the taps first read them.
   l.phases = 0;
@@ -162,28 +166,26 @@ Layout layout(const ConvGeometry& g, int64_t C, int64_t M) {
       int64_t i = 0;
       while (i < l.phases && l.phase_of[i] != phase) ++i;
       if (i == l.phases) l.phase_of[l.phases++] = phase;
-      l.offsets[kh * l.KW + kw] = i * l.Hq * l.Wq + rh / l.SH * l.Wq + rw / l.SW;
+      l.offsets[kh * l.KW + kw] = i * l.Hb * l.Wq + rh / l.SH * l.Wq + rw / l.SW;
     }
-  const int64_t bands = std::max<int64_t>(1, (l.OH * l.Wq + kBandPositions - 1) / kBandPositions);
-  l.band_rows = (l.OH + bands - 1) / bands;
   return l;
 }
 
-void prepare_input(const Layout& l, const float* x, int64_t c0, int64_t c1, float* xq) {
-  const int64_t plane = l.Hq * l.Wq;
+void prepare_input(const Layout& l, const float* x, int64_t c0, int64_t c1, int64_t oh0, float* xq) {
+  const int64_t plane = l.Hb * l.Wq;
   for (int64_t c = c0; c < c1; ++c) {
     float* xc = xq + c * l.channel_floats();
     std::fill(xc, xc + l.channel_floats(), 0.0f);
     for (int64_t i = 0; i < l.phases; ++i) {
       const int64_t ph = l.phase_of[i] / l.SW, pw = l.phase_of[i] % l.SW;
       // Plane column k holds padded column k·SW + pw, input column k·SW + pw − PW: inside the input
-      // for k in [k0, k1); plane row r likewise holds input row r·SH + ph − PH.
+      // for k in [k0, k1); plane row r likewise holds input row (oh0 + r)·SH + ph − PH.
       const int64_t k0 = std::min(l.Wq, std::max<int64_t>(0, (l.PW - pw + l.SW - 1) / l.SW));
       const int64_t k1 = std::max(k0, std::min(l.Wq, (l.PW + l.W - pw + l.SW - 1) / l.SW));
       const int64_t w0 = k0 * l.SW + pw - l.PW;
       float* out = xc + i * plane;
-      for (int64_t r = 0; r < l.Hq; ++r, out += l.Wq) {
-        const int64_t h = r * l.SH + ph - l.PH;
+      for (int64_t r = 0; r < l.Hb; ++r, out += l.Wq) {
+        const int64_t h = (oh0 + r) * l.SH + ph - l.PH;
         if (h < 0 || h >= l.H) continue;
         const float* src = x + (c * l.H + h) * l.W + w0;
         if (l.SW == 1) {
@@ -210,8 +212,9 @@ void run_band(const Layout& l, const float* xq, const float* filter, const float
 #if INFERD_CONV_DIRECT
   const int64_t m0 = blk * kBlockChannels, channels = std::min(kBlockChannels, l.M - m0);
   const float* f = filter + blk * l.C * l.KH * l.KW * kBlockChannels;
-  float* ym = y + m0 * l.OH * l.OW;
-  const int64_t q_begin = oh0 * l.Wq, q_end = (oh1 - 1) * l.Wq + l.OW;
+  // Positions q count from the band's first output row, as its input's rows do.
+  float* ym = y + m0 * l.OH * l.OW + oh0 * l.OW;
+  const int64_t q_begin = 0, q_end = (oh1 - oh0 - 1) * l.Wq + l.OW;
   const int64_t blocks = (q_end - q_begin + kBlockPositions - 1) / kBlockPositions;
   const int64_t block_floats = kBlockPositions * kBlockChannels;
   // Step j = (c, tap) of a chunk reads the input chunk_offsets[j] floats from the chunk's first

@@ -43,37 +43,40 @@ struct Layout {
   int64_t C, M, H, W;        // input channels, output channels, input rows and columns
   int64_t KH, KW, SH, SW, DH, DW, PH, PW;  // filter, strides, dilations, padding before
   int64_t OH, OW;            // output rows and columns
-  int64_t Hq, Wq;            // rows and columns of one phase plane
+  int64_t band_rows;         // output rows per band, the unit of work: about 1024 positions
+  int64_t Hb, Wq;            // rows and columns of one phase plane of a band: its output rows and
+                             // the rows below them its taps reach
   int64_t offsets[kMaxTaps]; // tap (kh, kw)'s input offset from its output position, within a channel
-  int64_t band_rows;         // output rows per band (run_band's unit of work), about 1024 positions
 
   int64_t phases;             // phase planes kept per channel: those some tap reads
   int64_t phase_of[kMaxTaps]; // plane i holds phase (ph, pw) = (phase_of[i] / SW, phase_of[i] % SW)
 
-  int64_t channel_floats() const { return phases * Hq * Wq; }
-  // The scratch prepare_input fills for one image, including the slack the last block reads past.
+  int64_t channel_floats() const { return phases * Hb * Wq; }
+  // The scratch prepare_input fills for one band, including the slack the last block reads past.
   int64_t input_floats() const { return C * channel_floats() + std::max(kBlockPositions, kDepthwisePositions); }
   int64_t blocks() const { return (M + kBlockChannels - 1) / kBlockChannels; }
   int64_t bands() const { return (OH + band_rows - 1) / band_rows; }
   // The scratch run_band sums a band's partial sums in (0: it needs none).
   int64_t partial_floats() const;
 };
-Layout layout(const ConvGeometry& g, int64_t C, int64_t M);
+// `band_rows` 0: chosen here (about 1024 output positions a band).
+Layout layout(const ConvGeometry& g, int64_t C, int64_t M, int64_t band_rows = 0);
 
-// Copies input channels [c0, c1) of one image x [C][H][W] into xq (input_floats() long), padded and
-// split by phase. The slack past the last channel is zeroed with channel C − 1.
-void prepare_input(const Layout& l, const float* x, int64_t c0, int64_t c1, float* xq);
+// Copies input channels [c0, c1) of one image x [C][H][W], the rows that the band of output rows
+// from oh0 reads, into xq (input_floats() long), padded and split by phase. The slack past the last
+// channel is zeroed with channel C − 1.
+void prepare_input(const Layout& l, const float* x, int64_t c0, int64_t c1, int64_t oh0, float* xq);
 
-// Output rows [oh0, oh1) of output channels [m0, m0 + kBlockChannels) ∩ [0, M), m0 = block ·
-// kBlockChannels, of one image: y is that image's output [M][OH][OW]; `bias` (kBlockChannels floats,
-// zero-padded) is added. Input channels are summed a chunk at a time into `partial` (scratch of
+// Output rows [oh0, oh1) (at most band_rows) of output channels [m0, m0 + kBlockChannels) ∩ [0, M),
+// m0 = block · kBlockChannels, of one image, from that band's input in xq: y is the image's output
+// [M][OH][OW]; `bias` (kBlockChannels floats, zero-padded) is added. Input channels are summed a chunk at a time into `partial` (scratch of
 // partial_floats() floats, at most band_rows rows), which keeps one chunk's input rows in L1 while the
 // band's blocks walk over them, and rounds fewer terms in each running sum.
 void run_band(const Layout& l, const float* xq, const float* filter, const float* bias, int64_t block, int64_t oh0,
               int64_t oh1, float* y, float* partial);
 
 // A depthwise conv's output plane y [OH][OW] from its input channel, prepared as above in xq (by a
-// Layout of C = 1), `w` the channel's KH·KW taps.
+// Layout of C = 1 and band_rows = OH, one band), `w` the channel's KH·KW taps.
 void depthwise_plane(const Layout& l, const float* xq, const float* w, float bias, float* y);
 
 }  // namespace conv_direct

@@ -5,10 +5,11 @@
 // output positions at a time. The forms it takes:
 //   - pointwise (1×1 filter, stride 1, no padding): col is X itself, no im2col at all, and the
 //     product is W_g·X_g straight into Y;
-//   - depthwise (one input channel per group): a direct loop, each filter tap an axpy along an
-//     output row, since the product would have only K = k1⋯ks columns;
-//   - a constant filter of an ordinary 2-D conv (one group, larger than 1×1) on a CPU with AVX-512: a
-//     direct convolution, no im2col (cpu/kernels/conv_direct.h);
+//   - depthwise (one input channel per group): a direct loop, since the product would have only
+//     K = k1⋯ks columns — 2-D on AVX-512, whole output planes from the direct convolution's padded
+//     input (cpu/kernels/conv_direct.h); otherwise each filter tap an axpy along an output row;
+//   - a constant filter of an ordinary 2-D conv (one group, larger than 1×1, or 1×1 and strided) on a
+//     CPU with AVX-512: a direct convolution, no im2col (cpu/kernels/conv_direct.h);
 //   - a constant filter (with 16 or more output channels per group): Yᵀ = colᵀ·W_gᵀ against W_gᵀ
 //     packed once at load into sgemm's panels, in chunks of 256 output positions whose columns stay
 //     in cache, each chunk's Yᵀ transposed into Y;
@@ -28,7 +29,6 @@
 #include <cstring>
 #include <memory>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "core/kernel_registry.h"

@@ -413,8 +413,8 @@ void fused_conv_applies_residual_and_activation_on_every_path() {
 // chunk of partial sums (32) and not a multiple of 8 or 16, output channels not a multiple of its
 // 8-channel blocks, rows narrower than a vector (one vector then spans several rows) and not a
 // multiple of 16, strides 1, 2, 3 and mixed (split by phase), dilations, asymmetric padding, images
-// tall enough for several bands of rows, batches; plain Conv and FusedConv (Z and an activation,
-// applied per band), on one and three threads.
+// tall enough for several bands of rows, batches; plain Conv and FusedConv (Z and an activation:
+// Relu and Clip applied in registers, HardSwish after each band), on one and three threads.
 void conv_direct_matches_the_reference_at_its_edges() {
   std::mt19937 rng(16);
   struct Case {
@@ -453,11 +453,18 @@ void conv_direct_matches_the_reference_at_its_edges() {
     const std::vector<Attribute> attrs{attr_ints("strides", c.strides), attr_ints("dilations", c.dilations),
                                        attr_ints("pads", c.pads), attr_int("group", c.group)};
     const std::vector<double> want = conv_reference(x, w, &b, ys, win, c.group);
+    // Relu and Clip (with the residual) are applied in registers as blocks are stored, the other
+    // activations in a pass over each band: the cases take turns.
+    const char* act = (&c - cases) % 3 == 0 ? "HardSwish" : (&c - cases) % 3 == 1 ? "Relu" : "Clip";
     std::vector<double> fused = want;
     const std::vector<double> zs = as_doubles(z);
-    for (size_t i = 0; i < fused.size(); ++i) fused[i] = reference_act("HardSwish", fused[i] + zs[i]);
+    for (size_t i = 0; i < fused.size(); ++i) fused[i] = reference_act(act, fused[i] + zs[i]);
     std::vector<Attribute> fused_attrs = attrs;
-    fused_attrs.push_back(attr_string("activation", "HardSwish"));
+    fused_attrs.push_back(attr_string("activation", act));
+    if (std::string(act) == "Clip") {
+      fused_attrs.push_back(attr_float("activation_alpha", -0.5f));
+      fused_attrs.push_back(attr_float("activation_beta", 1.0f));
+    }
     Node fused_node = make_node("FusedConv", fused_attrs);
     fused_node.domain = "com.inferd";
     for (int threads : {1, 3}) {
@@ -466,7 +473,7 @@ void conv_direct_matches_the_reference_at_its_edges() {
       const Tensor y = run1(make_node("Conv", attrs), 11, {x, w, b}, threads, {false, true, true});
       CHECK(y.shape == ys);
       CHECK(close(as_doubles(y), want, 1e-4, 1e-4, what));
-      std::snprintf(what, sizeof what, "direct FusedConv %s, threads %d", c.what, threads);
+      std::snprintf(what, sizeof what, "direct FusedConv %s, %s, threads %d", c.what, act, threads);
       const Tensor yf = run1(fused_node, 9, {x, w, b, z}, threads, {false, true, true, false});
       CHECK(yf.shape == ys);
       CHECK(close(as_doubles(yf), fused, 1e-4, 1e-4, what));

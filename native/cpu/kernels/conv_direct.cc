@@ -59,7 +59,7 @@ inline void for_each_row_part(const Layout& l, int64_t qv, int64_t q_end, Store&
 // channels below `channels`.
 void block(const Layout& l, const int64_t* chunk_offsets, const float* xq, const float* filter, const float* bias,
            int64_t q0, int64_t q_end, int64_t channels, float* y, int64_t c0, int64_t c1, float* partial, bool first,
-           bool last) {
+           bool last, const Finish& finish) {
   const int64_t taps = l.KH * l.KW, channel_floats = l.channel_floats();
   __m512 acc[NM][NQ];
   for (int m = 0; m < NM; ++m)
@@ -89,9 +89,19 @@ void block(const Layout& l, const int64_t* chunk_offsets, const float* xq, const
     return;
   }
   const int64_t plane = l.OH * l.OW;
+  const __m512 lo = _mm512_set1_ps(finish.lo), hi = _mm512_set1_ps(finish.hi);
   for (int i = 0; i < NQ; ++i)
     for_each_row_part(l, q0 + i * kLanes, q_end, [&](__mmask16 mask, int64_t at) {
-      for (int64_t m = 0; m < channels; ++m) _mm512_mask_storeu_ps(y + at + m * plane, mask, acc[m][i]);
+      for (int64_t m = 0; m < channels; ++m) {
+        __m512 v = acc[m][i];
+        if (finish.z) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, finish.z + at + m * plane));
+        // max(lo, v) and min(hi, v) return v when it is NaN, as the scalar epilogue's compares do.
+        // (The masked forms, all lanes on, because GCC 12 warns about the plain ones' undefined
+        // pass-through operand.)
+        v = _mm512_mask_max_ps(v, 0xFFFF, lo, v);
+        v = _mm512_mask_min_ps(v, 0xFFFF, hi, v);
+        _mm512_mask_storeu_ps(y + at + m * plane, mask, v);
+      }
     });
 }
 
@@ -208,12 +218,14 @@ int64_t Layout::partial_floats() const {
 }
 
 void run_band(const Layout& l, const float* xq, const float* filter, const float* bias, int64_t blk, int64_t oh0,
-              int64_t oh1, float* y, float* partial) {
+              int64_t oh1, float* y, float* partial, const Finish& finish) {
 #if INFERD_CONV_DIRECT
   const int64_t m0 = blk * kBlockChannels, channels = std::min(kBlockChannels, l.M - m0);
   const float* f = filter + blk * l.C * l.KH * l.KW * kBlockChannels;
   // Positions q count from the band's first output row, as its input's rows do.
   float* ym = y + m0 * l.OH * l.OW + oh0 * l.OW;
+  Finish fm = finish;
+  if (fm.z) fm.z += m0 * l.OH * l.OW + oh0 * l.OW;
   const int64_t q_begin = 0, q_end = (oh1 - oh0 - 1) * l.Wq + l.OW;
   const int64_t blocks = (q_end - q_begin + kBlockPositions - 1) / kBlockPositions;
   const int64_t block_floats = kBlockPositions * kBlockChannels;
@@ -227,10 +239,10 @@ void run_band(const Layout& l, const float* xq, const float* filter, const float
     const int64_t c1 = std::min(l.C, c0 + kChunk);
     for (int64_t k = 0; k < blocks; ++k)
       block(l, chunk_offsets, xq, f, bias, q_begin + k * kBlockPositions, q_end, channels, ym, c0, c1,
-            partial ? partial + k * block_floats : nullptr, c0 == 0, c1 == l.C);
+            partial ? partial + k * block_floats : nullptr, c0 == 0, c1 == l.C, fm);
   }
 #else
-  (void)l, (void)xq, (void)filter, (void)bias, (void)blk, (void)oh0, (void)oh1, (void)y, (void)partial;
+  (void)l, (void)xq, (void)filter, (void)bias, (void)blk, (void)oh0, (void)oh1, (void)y, (void)partial, (void)finish;
 #endif
 }
 

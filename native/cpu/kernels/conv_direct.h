@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <memory>
 
 #include "cpu/kernels/im2col.h"
@@ -67,13 +68,22 @@ Layout layout(const ConvGeometry& g, int64_t C, int64_t M, int64_t band_rows = 0
 // channel is zeroed with channel C − 1.
 void prepare_input(const Layout& l, const float* x, int64_t c0, int64_t c1, int64_t oh0, float* xq);
 
+// What run_band applies to each finished block as it stores it, in registers: Z (laid out as the
+// output, null: none) added, then the result clamped to [lo, hi] (a Relu is lo = 0; FusedConv's
+// other activations are a pass of their own over the band).
+struct Finish {
+  const float* z = nullptr;
+  float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
+};
+
 // Output rows [oh0, oh1) (at most band_rows) of output channels [m0, m0 + kBlockChannels) ∩ [0, M),
 // m0 = block · kBlockChannels, of one image, from that band's input in xq: y is the image's output
-// [M][OH][OW]; `bias` (kBlockChannels floats, zero-padded) is added. Input channels are summed a chunk at a time into `partial` (scratch of
+// [M][OH][OW]; `bias` (kBlockChannels floats, zero-padded) is added, then `finish` applied (its z
+// is the image's Z, laid out as y). Input channels are summed a chunk at a time into `partial` (scratch of
 // partial_floats() floats, at most band_rows rows), which keeps one chunk's input rows in L1 while the
 // band's blocks walk over them, and rounds fewer terms in each running sum.
 void run_band(const Layout& l, const float* xq, const float* filter, const float* bias, int64_t block, int64_t oh0,
-              int64_t oh1, float* y, float* partial);
+              int64_t oh1, float* y, float* partial, const Finish& finish = {});
 
 // A depthwise conv's output plane y [OH][OW] from its input channel, prepared as above in xq (by a
 // Layout of C = 1 and band_rows = OH, one band), `w` the channel's KH·KW taps.

@@ -243,8 +243,7 @@ class ConvKernel final : public Kernel {
 
   // The direct convolution (cpu/kernels/conv_direct.h) in tasks of one band of output rows of one
   // image, each padding and splitting by phase the input rows its band reads into its own thread's
-  // scratch and then computing its output channels there, its epilogue applied per 8 channels while
-  // they are still in cache. The thread that computes from a band's input is the one that wrote it:
+  // scratch and then computing its output channels there. The thread that computes from a band's input is the one that wrote it:
   // padding the whole image on all threads and then splitting the blocks, each thread read half its
   // input from the other core's cache, and two threads were 1.4× one on a stride-2 conv instead of
   // 1.9×. Where there are too few bands to share, each band's channels are split into a group per
@@ -258,6 +257,13 @@ class ConvKernel final : public Kernel {
     const int64_t plane = l.OH * l.OW, bands = l.bands(), blocks = l.blocks();
     const int64_t threads = pool->size();
     const int64_t groups = N * bands >= 2 * threads ? 1 : std::min(blocks, threads);
+    // A residual and a Relu or Clip are applied in registers as each block is stored; other
+    // activations after each band (a pass over it while it is in cache).
+    const SgemmActivation act = post.activation.activation;
+    const bool in_kernel = act == SgemmActivation::none || act == SgemmActivation::relu || act == SgemmActivation::clip;
+    conv_direct::Finish finish;
+    if (in_kernel && act == SgemmActivation::relu) finish.lo = 0.0f;
+    if (in_kernel && act == SgemmActivation::clip) finish.lo = post.activation.activation_alpha, finish.hi = post.activation.activation_beta;
     const int64_t tasks = N * bands * groups;
     pool->parallel_for(tasks, 1, [&](int64_t t0, int64_t t1) {
       float* xq = scratch(col_scratch, l.input_floats());
@@ -271,8 +277,10 @@ class ConvKernel final : public Kernel {
           const int64_t m0 = b * kBlockChannels, channels = std::min(kBlockChannels, M - m0);
           alignas(64) float bias_block[kBlockChannels] = {};
           if (bias) std::copy(bias + m0, bias + m0 + channels, bias_block);
-          conv_direct::run_band(l, xq, filter, bias_block, b, oh0, oh1, Yn, partial);
-          if (!post.empty()) {
+          conv_direct::Finish fn = finish;
+          if (in_kernel && post.z) fn.z = post.z + n * M * plane;
+          conv_direct::run_band(l, xq, filter, bias_block, b, oh0, oh1, Yn, partial, fn);
+          if (!in_kernel) {
             const int64_t offset = (n * M + m0) * plane + oh0 * l.OW;
             sgemm_epilogue(post.at(offset, plane), y.data_as<float>() + offset, plane, 0, 0, channels,
                            (oh1 - oh0) * l.OW);

@@ -238,8 +238,9 @@ std::map<std::string, std::string> step_shapes(const inferd::Plan* plan) {
   return shapes;
 }
 
-// Multiply-adds ×2 of the steps that are matrix products: Gemm, MatMul, Conv and the fused forms.
-double gemm_flops(const inferd::Plan* planned) {
+// Multiply-adds ×2 of the steps that are matrix products: Gemm, MatMul, Conv and the fused forms;
+// each node's share goes into `by_node` (by name) when it is given.
+double gemm_flops(const inferd::Plan* planned, std::map<std::string, double>* by_node = nullptr) {
   if (!planned) return 0;
   const inferd::Plan& plan = *planned;
   double flops = 0;
@@ -253,11 +254,12 @@ double gemm_flops(const inferd::Plan* planned) {
       k = static_cast<double>(step.node->attributes.get_int("transA", 0) ? a->shape[0] : a->shape.back());
     } else if (op == "MatMul" || op == "FusedMatMul") {
       k = static_cast<double>(a->shape.back());
-    } else if (op == "Conv" && step.input_count > 1 && plan.step_inputs[step.first_input + 1]) {
+    } else if ((op == "Conv" || op == "FusedConv") && step.input_count > 1 && plan.step_inputs[step.first_input + 1]) {
       const inferd::Tensor& w = *plan.step_inputs[step.first_input + 1];
       k = static_cast<double>(w.size() / std::max<int64_t>(w.shape[0], 1));  // C/group · kernel taps
     }
     flops += 2.0 * static_cast<double>(y.size()) * k;
+    if (by_node && k > 0) (*by_node)[step.node->name] += 2.0 * static_cast<double>(y.size()) * k;
   }
   return flops;
 }
@@ -349,7 +351,8 @@ std::string profile_json(const Profiler& p, int runs) {
   return total + std::string("\"ops\":") + entries(p.by_op(), false) + ",\"nodes\":" + entries(p.nodes(), true) + "}";
 }
 
-void print_profile(const Profiler& p, int runs, double run_us, const std::map<std::string, std::string>& shapes) {
+void print_profile(const Profiler& p, int runs, double run_us, const std::map<std::string, std::string>& shapes,
+                   const std::map<std::string, double>& flops) {
   const double total_us = p.total_seconds() * 1e6;
   std::printf("\nprofile     %d runs; median per node, summed: %.1f us; a whole observed run: %.1f us (mean)\n", runs,
               total_us, run_us);
@@ -362,15 +365,18 @@ void print_profile(const Profiler& p, int runs, double run_us, const std::map<st
   std::vector<Profiler::Entry> nodes = p.nodes();
   sort_slowest_first(nodes);
   const size_t shown = std::min<size_t>(nodes.size(), 30);
-  std::printf("\n  %-48s %-20s %10s %7s   %s (slowest %zu of %zu nodes)\n", "node", "op type", "us/run", "share",
-              "shapes", shown, nodes.size());
+  std::printf("\n  %-48s %-20s %10s %7s %8s   %s (slowest %zu of %zu nodes)\n", "node", "op type", "us/run", "share",
+              "GFLOP/s", "shapes", shown, nodes.size());
   for (size_t i = 0; i < shown; ++i) {
     const auto& e = nodes[i];
     std::string name = e.name.empty() ? "(unnamed)" : e.name;
     if (name.size() > 48) name = "..." + name.substr(name.size() - 45);
     const auto shape = shapes.find(e.name);
-    std::printf("  %-48s %-20s %10.1f %6.1f%%   %s\n", name.c_str(), e.op.c_str(), e.seconds * 1e6,
-                100.0 * e.seconds * 1e6 / total_us, shape == shapes.end() ? "" : shape->second.c_str());
+    const auto f = flops.find(e.name);
+    char rate[16] = "";
+    if (f != flops.end() && e.seconds > 0) std::snprintf(rate, sizeof rate, "%.1f", f->second / e.seconds / 1e9);
+    std::printf("  %-48s %-20s %10.1f %6.1f%% %8s   %s\n", name.c_str(), e.op.c_str(), e.seconds * 1e6,
+                100.0 * e.seconds * 1e6 / total_us, rate, shape == shapes.end() ? "" : shape->second.c_str());
   }
   for (const auto& e : p.nodes())
     if (e.allocations > 0)
@@ -456,7 +462,9 @@ int run_model(const Options& o, double peak_gflops) {
     }
     const double run_us = seconds_since(profile_start) * 1e6 / o.iters;
     session.set_step_observer(nullptr);
-    print_profile(profiler, o.iters, run_us, step_shapes(shape_plan.get()));
+    std::map<std::string, double> node_flops;
+    gemm_flops(shape_plan.get(), &node_flops);
+    print_profile(profiler, o.iters, run_us, step_shapes(shape_plan.get()), node_flops);
     profile = profile_json(profiler, o.iters);
   }
 

@@ -407,6 +407,80 @@ void fused_conv_applies_residual_and_activation_on_every_path() {
     }
 }
 
+// The direct convolution (a constant 2-D filter larger than 1×1, one group, on AVX-512; elsewhere
+// these run through im2col and check that path instead), and the depthwise convs that share its
+// padded, phase-split input, at their edges: input channels past one
+// chunk of partial sums (32) and not a multiple of 8 or 16, output channels not a multiple of its
+// 8-channel blocks, rows narrower than a vector (one vector then spans several rows) and not a
+// multiple of 16, strides 1, 2, 3 and mixed (split by phase), dilations, asymmetric padding, images
+// tall enough for several bands of rows, batches; plain Conv and FusedConv (Z and an activation:
+// Relu and Clip applied in registers, HardSwish after each band), on one and three threads.
+void conv_direct_matches_the_reference_at_its_edges() {
+  std::mt19937 rng(16);
+  struct Case {
+    const char* what;
+    Shape x, w;
+    std::vector<int64_t> strides, dilations, pads;
+    int64_t group = 1;
+  };
+  const Case cases[] = {
+      {"3x3, 70 channels in, 13 out, odd width", {1, 70, 9, 37}, {13, 70, 3, 3}, {1, 1}, {1, 1}, {0, 2, 1, 1}},
+      {"3x3, several bands, batch 2", {2, 40, 70, 66}, {24, 40, 3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},
+      {"3x3, rows narrower than a vector", {3, 9, 5, 3}, {11, 9, 3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},
+      {"2x2, one column", {1, 4, 6, 1}, {5, 4, 2, 2}, {1, 1}, {1, 1}, {0, 1, 1, 0}},
+      {"3x3 dilated (2, 3)", {1, 17, 13, 19}, {9, 17, 3, 3}, {1, 1}, {2, 3}, {2, 1, 0, 3}},
+      {"3x3 stride 2, 33 in, 17 out", {2, 33, 15, 23}, {17, 33, 3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}},
+      {"5x5 stride 2 dilation 2", {1, 6, 21, 18}, {8, 6, 5, 5}, {2, 2}, {2, 2}, {3, 2, 1, 4}},
+      {"7x7 stride 2 (a stem)", {2, 3, 30, 31}, {10, 3, 7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}},
+      {"3x3 strides (1, 2)", {1, 12, 11, 20}, {16, 12, 3, 3}, {1, 2}, {1, 1}, {1, 0, 1, 1}},
+      {"4x3 stride 3", {1, 5, 17, 16}, {7, 5, 4, 3}, {3, 3}, {1, 1}, {0, 2, 1, 0}},
+      {"1x1 stride 2, 40 in (one phase plane)", {2, 40, 13, 18}, {12, 40, 1, 1}, {2, 2}, {1, 1}, {0, 0, 0, 0}},
+      {"1x1 stride 2 padded", {1, 6, 7, 9}, {9, 6, 1, 1}, {2, 2}, {1, 1}, {1, 0, 1, 1}},
+      {"3x3 stride 2 dilation 2 (one phase plane)", {1, 7, 19, 21}, {10, 7, 3, 3}, {2, 2}, {2, 2}, {2, 2, 1, 2}},
+      {"depthwise 3x3, batch 2", {2, 20, 28, 28}, {20, 1, 3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 20},
+      {"depthwise 3x3 dilated, multiplier 3", {1, 4, 11, 37}, {12, 1, 3, 3}, {1, 1}, {2, 1}, {2, 0, 1, 2}, 4},
+      {"depthwise 5x5 stride 2, rows narrower than a vector", {1, 6, 9, 3}, {6, 1, 5, 5}, {2, 2}, {1, 1}, {2, 2, 2, 2}, 6},
+      {"depthwise 3x3 strides (2, 1)", {1, 5, 14, 19}, {5, 1, 3, 3}, {2, 1}, {1, 1}, {1, 1, 0, 1}, 5},
+  };
+  for (const Case& c : cases) {
+    Window win{{c.w[2], c.w[3]}, c.strides, c.dilations, {c.pads[0], c.pads[1]}, {c.pads[2], c.pads[3]}};
+    Shape ys{c.x[0], c.w[0]};
+    for (size_t d = 0; d < 2; ++d)
+      ys.push_back((c.x[d + 2] + win.begin[d] + win.end[d] - (win.kernel[d] - 1) * win.dilations[d] - 1) /
+                       win.strides[d] + 1);
+    const Tensor x = random_tensor<float>(c.x, rng), w = random_tensor<float>(c.w, rng);
+    const Tensor b = random_tensor<float>({c.w[0]}, rng), z = random_tensor<float>(ys, rng, -3, 3);
+    const std::vector<Attribute> attrs{attr_ints("strides", c.strides), attr_ints("dilations", c.dilations),
+                                       attr_ints("pads", c.pads), attr_int("group", c.group)};
+    const std::vector<double> want = conv_reference(x, w, &b, ys, win, c.group);
+    // Relu and Clip (with the residual) are applied in registers as blocks are stored, the other
+    // activations in a pass over each band: the cases take turns.
+    const char* act = (&c - cases) % 3 == 0 ? "HardSwish" : (&c - cases) % 3 == 1 ? "Relu" : "Clip";
+    std::vector<double> fused = want;
+    const std::vector<double> zs = as_doubles(z);
+    for (size_t i = 0; i < fused.size(); ++i) fused[i] = reference_act(act, fused[i] + zs[i]);
+    std::vector<Attribute> fused_attrs = attrs;
+    fused_attrs.push_back(attr_string("activation", act));
+    if (std::string(act) == "Clip") {
+      fused_attrs.push_back(attr_float("activation_alpha", -0.5f));
+      fused_attrs.push_back(attr_float("activation_beta", 1.0f));
+    }
+    Node fused_node = make_node("FusedConv", fused_attrs);
+    fused_node.domain = "com.inferd";
+    for (int threads : {1, 3}) {
+      char what[200];
+      std::snprintf(what, sizeof what, "direct conv %s, threads %d", c.what, threads);
+      const Tensor y = run1(make_node("Conv", attrs), 11, {x, w, b}, threads, {false, true, true});
+      CHECK(y.shape == ys);
+      CHECK(close(as_doubles(y), want, 1e-4, 1e-4, what));
+      std::snprintf(what, sizeof what, "direct FusedConv %s, %s, threads %d", c.what, act, threads);
+      const Tensor yf = run1(fused_node, 9, {x, w, b, z}, threads, {false, true, true, false});
+      CHECK(yf.shape == ys);
+      CHECK(close(as_doubles(yf), fused, 1e-4, 1e-4, what));
+    }
+  }
+}
+
 // Z must be Y's shape exactly: the optimizer absorbs only an Add it has proved to be one, so
 // anything else is a malformed model, reported with the node's name rather than broadcast.
 void fused_conv_rejects_a_residual_of_another_shape() {
@@ -1256,6 +1330,7 @@ int main() {
   conv_large_images_split_into_chunks();
   conv_rejects_bad_models();
   fused_conv_applies_residual_and_activation_on_every_path();
+  conv_direct_matches_the_reference_at_its_edges();
   fused_conv_rejects_a_residual_of_another_shape();
   conv_transpose_matches_the_reference();
   im2col_matches_its_reference();

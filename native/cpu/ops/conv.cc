@@ -5,10 +5,11 @@
 // output positions at a time. The forms it takes:
 //   - pointwise (1×1 filter, stride 1, no padding): col is X itself, no im2col at all, and the
 //     product is W_g·X_g straight into Y;
-//   - depthwise (one input channel per group): a direct loop, each filter tap an axpy along an
-//     output row, since the product would have only K = k1⋯ks columns;
-//   - a constant filter of an ordinary 2-D conv (one group, larger than 1×1) on a CPU with AVX-512: a
-//     direct convolution, no im2col (see `direct` below);
+//   - depthwise (one input channel per group): a direct loop, since the product would have only
+//     K = k1⋯ks columns — 2-D on AVX-512, whole output planes from the direct convolution's padded
+//     input (cpu/kernels/conv_direct.h); otherwise each filter tap an axpy along an output row;
+//   - a constant filter of an ordinary 2-D conv (one group, larger than 1×1, or 1×1 and strided) on a
+//     CPU with AVX-512: a direct convolution, no im2col (cpu/kernels/conv_direct.h);
 //   - a constant filter (with 16 or more output channels per group): Yᵀ = colᵀ·W_gᵀ against W_gᵀ
 //     packed once at load into sgemm's panels, in chunks of 256 output positions whose columns stay
 //     in cache, each chunk's Yᵀ transposed into Y;
@@ -28,12 +29,12 @@
 #include <cstring>
 #include <memory>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "core/kernel_registry.h"
 #include "core/optimizer/fused_ops.h"
 #include "core/thread_pool.h"
+#include "cpu/kernels/conv_direct.h"
 #include "cpu/kernels/im2col.h"
 #include "cpu/kernels/sgemm.h"
 #include "cpu/ops/fused_epilogue.h"
@@ -110,130 +111,6 @@ bool is_pointwise(const ConvGeometry& g) {
   return true;
 }
 
-// ---- direct convolution ------------------------------------------------------------------------
-//
-// An ordinary 2-D conv computed straight from the (zero-padded) input, without im2col: the filter is
-// packed at load into blocks of 16 output channels, [C][KH][KW][16] each, so that one AVX-512
-// register holds a filter tap for 16 output channels. A register block is kCols output positions of
-// one output row × 32 channels (28 accumulators of the 32 registers): for each input channel and
-// tap, two filter vectors are loaded and each of the kCols input values is broadcast into two
-// multiply-adds. The whole product streams through registers; only the finished block is written
-// out, transposed into NCHW. This is what onnxruntime's NCHWc convolutions do, without changing the
-// tensors' layout between ops.
-namespace direct {
-
-constexpr int64_t kLanes = 16;  // output channels per vector
-constexpr int64_t kCols = 14;   // output positions per register block
-constexpr int64_t kChannelChunk = 64;  // input channels summed before a partial sum is added in
-
-// The filter [M, C, KH, KW] as ⌈M/16⌉ blocks of [C][KH][KW][16], channels past M zero.
-std::unique_ptr<AlignedBuffer> pack_filter(const float* w, int64_t M, int64_t C, int64_t taps) {
-  const int64_t blocks = (M + kLanes - 1) / kLanes;
-  auto packed = std::make_unique<AlignedBuffer>(static_cast<size_t>(blocks * C * taps * kLanes) * sizeof(float));
-  float* out = static_cast<float*>(packed->data());  // zero-filled
-  for (int64_t m = 0; m < M; ++m)
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t t = 0; t < taps; ++t)
-        out[((m / kLanes * C + c) * taps + t) * kLanes + m % kLanes] = w[(m * C + c) * taps + t];
-  return packed;
-}
-
-// One image's conv over its padded input xp [C][Hp][Wp]: output positions p = (oh, ow) read
-// xp[c][oh·SH + kh·DH][ow·SW + kw·DW].
-struct Geometry {
-  int64_t C, KH, KW, SH, SW, DH, DW, Hp, Wp, OH, OW;
-};
-
-bool available() {
-#if defined(__x86_64__) && defined(__GNUC__)
-  static const bool avx512 = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  return avx512;
-#else
-  return false;
-#endif
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-// Output positions ow0 … ow0 + kCols − 1 of row oh for the NV·16 channels whose packed filter starts
-// at `filter` (a further 16 channels each `block_stride` floats on): the first `cols` positions and
-// `channels` channels are written to y (channel m0's plane), the rest computed and dropped.
-//
-// kKW and kSW, when not 0, are the filter width and row stride fixed at compile time: the filter
-// row's loop unrolls and the kCols input addresses become constant offsets, which frees the general
-// registers the loop otherwise spills.
-template <int NV, int kKW, int kSW>
-__attribute__((target("avx512f"))) void block(const Geometry& g, const float* xp, const float* filter,
-                                              int64_t block_stride, const float* bias, int64_t oh, int64_t ow0,
-                                              int64_t cols, int64_t channels, float* y) {
-  const int64_t KW = kKW ? kKW : g.KW, SW = kSW ? kSW : g.SW;
-  typedef float Vec __attribute__((vector_size(kLanes * sizeof(float))));
-  // Sums run over C·KH·KW taps (thousands in deep layers). One running sum per output would round
-  // away more than a blocked GEMM does, so the channels are summed in chunks whose partial sums are
-  // added into `total` (bias first): far fewer terms per rounding chain, at one spill per chunk.
-  Vec total[kCols][NV];
-  for (int v = 0; v < NV; ++v) {
-    Vec b;
-    std::memcpy(&b, bias + v * kLanes, sizeof b);
-    for (int64_t j = 0; j < kCols; ++j) total[j][v] = b;
-  }
-  const int64_t taps = g.KH * KW;
-  for (int64_t c0 = 0; c0 < g.C; c0 += kChannelChunk) {
-    const int64_t c1 = std::min(g.C, c0 + kChannelChunk);
-    Vec acc[kCols][NV] = {};
-    for (int64_t c = c0; c < c1; ++c) {
-      for (int64_t kh = 0; kh < g.KH; ++kh) {
-        const float* row = xp + (c * g.Hp + oh * g.SH + kh * g.DH) * g.Wp + ow0 * SW;
-        const float* taps_w = filter + (c * taps + kh * KW) * kLanes;
-#pragma GCC unroll 8
-        for (int64_t kw = 0; kw < KW; ++kw) {
-          Vec w[NV];
-          for (int v = 0; v < NV; ++v) std::memcpy(&w[v], taps_w + kw * kLanes + v * block_stride, sizeof(Vec));
-          const float* in = row + kw * g.DW;
-#pragma GCC unroll 14
-          for (int64_t j = 0; j < kCols; ++j) {
-            const float x = in[j * SW];
-            for (int v = 0; v < NV; ++v) acc[j][v] += x * w[v];
-          }
-        }
-      }
-    }
-    for (int64_t j = 0; j < kCols; ++j)
-      for (int v = 0; v < NV; ++v) total[j][v] += acc[j][v];
-  }
-  alignas(64) float out[kCols][NV * kLanes];
-  std::memcpy(out, total, sizeof out);
-  const int64_t plane = g.OH * g.OW;
-  for (int64_t m = 0; m < channels; ++m) {
-    float* dst = y + m * plane + oh * g.OW + ow0;
-    for (int64_t j = 0; j < cols; ++j) dst[j] = out[j][m];
-  }
-}
-
-using BlockFn = void (*)(const Geometry&, const float*, const float*, int64_t, const float*, int64_t, int64_t,
-                         int64_t, int64_t, float*);
-
-// The block for NV vectors of channels, specialised for the common filter widths (3, 5, 7) and row
-// strides (1, 2) when g has them.
-template <int NV> BlockFn block_for(const Geometry& g) {
-  auto by_stride = [&](auto kw) -> BlockFn {
-    constexpr int KW = decltype(kw)::value;
-    if (g.SW == 1) return block<NV, KW, 1>;
-    if (g.SW == 2) return block<NV, KW, 2>;
-    return block<NV, KW, 0>;
-  };
-  switch (g.KW) {
-    case 3: return by_stride(std::integral_constant<int, 3>{});
-    case 5: return by_stride(std::integral_constant<int, 5>{});
-    case 7: return by_stride(std::integral_constant<int, 7>{});
-    default: return by_stride(std::integral_constant<int, 0>{});
-  }
-}
-#endif
-
-}  // namespace direct
 
 class ConvKernel final : public Kernel {
  public:
@@ -246,9 +123,13 @@ class ConvKernel final : public Kernel {
     // A constant filter of an ordinary (not depthwise) conv: W_gᵀ packed per group, once.
     const Tensor* w = init.constant_input(1);
     if (!w || w->dtype != DType::f32 || w->rank() < 3 || group_ < 1 || w->shape[0] % group_ != 0) return;
-    // (A 1×1 filter is a plain product, strided or not: the direct loop gains nothing there.)
-    if (w->rank() == 4 && group_ == 1 && direct::available() && w->shape[0] > 0 && w->shape[2] * w->shape[3] > 1)
-      direct_filter_ = direct::pack_filter(w->data_as<float>(), w->shape[0], w->shape[1], w->shape[2] * w->shape[3]);
+    // (A 1×1 filter at stride 1 is a plain product, W·X. Strided, the product needs im2col's copy
+    // of the input anyway, and the direct loop copies just the phase plane it reads.)
+    const int64_t taps = w->rank() == 4 ? w->shape[2] * w->shape[3] : 0;
+    const bool strided = std::any_of(window_.strides.begin(), window_.strides.end(), [](int64_t s) { return s > 1; });
+    if (w->rank() == 4 && group_ == 1 && conv_direct::available() && w->shape[0] > 0 && (taps > 1 || strided) &&
+        taps <= conv_direct::kMaxTaps)
+      direct_filter_ = conv_direct::pack_filter(w->data_as<float>(), w->shape[0], w->shape[1], w->shape[2] * w->shape[3]);
     const int64_t Mg = w->shape[0] / group_, K = w->size() / w->shape[0];
     if (w->shape[1] == 1 && group_ > 1) return;
     if (Mg < kMinPackedChannels || K == 0) return;
@@ -360,67 +241,53 @@ class ConvKernel final : public Kernel {
     }
   }
 
-  // The direct convolution (see `direct`): image by image, the input zero-padded into scratch, then
-  // register blocks of (32 channels × one output row × kCols positions) spread over the threads.
+  // The direct convolution (cpu/kernels/conv_direct.h) in tasks of one band of output rows of one
+  // image, each padding and splitting by phase the input rows its band reads into its own thread's
+  // scratch and then computing its output channels there. The thread that computes from a band's input is the one that wrote it:
+  // padding the whole image on all threads and then splitting the blocks, each thread read half its
+  // input from the other core's cache, and two threads were 1.4× one on a stride-2 conv instead of
+  // 1.9×. Where there are too few bands to share, each band's channels are split into a group per
+  // thread, and each group pads its band itself (again, so the copy stays local).
   void run_direct(const ConvGeometry& g, const Tensor& x, const Tensor& w, const float* bias, const ConvEpilogue& post,
                   Tensor& y, ThreadPool* pool) const {
-#if defined(__x86_64__) && defined(__GNUC__)
-    using direct::kCols;
-    using direct::kLanes;
+    using conv_direct::kBlockChannels;
     const int64_t N = x.shape[0], C = x.shape[1], M = w.shape[0];
-    const int64_t H = g.in[0], W = g.in[1];
-    direct::Geometry d{C, g.kernel[0], g.kernel[1], g.stride[0], g.stride[1], g.dilation[0], g.dilation[1], 0, 0,
-                       g.out[0], g.out[1]};
-    // The padded input reaches as far as the last window does (and at least the input's far edge).
-    d.Hp = std::max(g.pad[0] + H, (d.OH - 1) * d.SH + (d.KH - 1) * d.DH + 1);
-    d.Wp = std::max(g.pad[1] + W, (d.OW - 1) * d.SW + (d.KW - 1) * d.DW + 1);
-    const int64_t padded_image = C * d.Hp * d.Wp;
-    // A block past the row's end reads on into the next row (its outputs are dropped); the slack
-    // keeps the last row's reads inside the buffer.
-    const int64_t slack = (kCols - 1) * d.SW + 1;
-    float* xp = scratch(col_scratch, padded_image + slack);
-    std::fill(xp + padded_image, xp + padded_image + slack, 0.0f);
-    const int64_t pairs = (M + 2 * kLanes - 1) / (2 * kLanes);  // blocks of 32 channels (the last may be 16)
-    const int64_t filter_block = C * d.KH * d.KW * kLanes;      // floats per 16 channels of packed filter
+    const conv_direct::Layout l = conv_direct::layout(g, C, M);
     const float* filter = static_cast<const float*>(direct_filter_->data());
-    const double row_work = 2.0 * kLanes * static_cast<double>(d.OW) * static_cast<double>(C * d.KH * d.KW);
-    const int64_t row_grain = std::max<int64_t>(1, static_cast<int64_t>(kMinTaskWork / row_work));
-    const direct::BlockFn block1 = direct::block_for<1>(d), block2 = direct::block_for<2>(d);
-    // One image at a time, so that its padded copy is still in cache when the blocks read it.
-    for (int64_t n = 0; n < N; ++n) {
-      const float* X = x.data_as<float>() + n * C * H * W;
-      pool->parallel_for(C, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(H * W, 1)), [&](int64_t c0, int64_t c1) {
-        for (int64_t c = c0; c < c1; ++c) {
-          float* plane = xp + c * d.Hp * d.Wp;
-          std::fill(plane, plane + d.Hp * d.Wp, 0.0f);
-          for (int64_t h = 0; h < H; ++h)
-            std::memcpy(plane + (h + g.pad[0]) * d.Wp + g.pad[1], X + (c * H + h) * W, static_cast<size_t>(W) * sizeof(float));
-        }
-      });
-      const int64_t plane = d.OH * d.OW;
-      float* Yn = y.data_as<float>() + n * M * plane;
-      pool->parallel_for(pairs * d.OH, row_grain, [&](int64_t t0, int64_t t1) {
-        for (int64_t t = t0; t < t1; ++t) {
-          const int64_t oh = t % d.OH, pair = t / d.OH;
-          const int64_t m0 = pair * 2 * kLanes, channels = std::min(2 * kLanes, M - m0);
-          alignas(64) float bias_block[2 * kLanes] = {};
+    const int64_t plane = l.OH * l.OW, bands = l.bands(), blocks = l.blocks();
+    const int64_t threads = pool->size();
+    const int64_t groups = N * bands >= 2 * threads ? 1 : std::min(blocks, threads);
+    // A residual and a Relu or Clip are applied in registers as each block is stored; other
+    // activations after each band (a pass over it while it is in cache).
+    const SgemmActivation act = post.activation.activation;
+    const bool in_kernel = act == SgemmActivation::none || act == SgemmActivation::relu || act == SgemmActivation::clip;
+    conv_direct::Finish finish;
+    if (in_kernel && act == SgemmActivation::relu) finish.lo = 0.0f;
+    if (in_kernel && act == SgemmActivation::clip) finish.lo = post.activation.activation_alpha, finish.hi = post.activation.activation_beta;
+    const int64_t tasks = N * bands * groups;
+    pool->parallel_for(tasks, 1, [&](int64_t t0, int64_t t1) {
+      float* xq = scratch(col_scratch, l.input_floats());
+      float* partial = scratch(product_scratch, l.partial_floats());
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t group = t % groups, band = t / groups % bands, n = t / (groups * bands);
+        const int64_t oh0 = band * l.band_rows, oh1 = std::min(l.OH, oh0 + l.band_rows);
+        conv_direct::prepare_input(l, x.data_as<float>() + n * C * l.H * l.W, 0, C, oh0, xq);
+        float* Yn = y.data_as<float>() + n * M * plane;
+        for (int64_t b = group * blocks / groups; b < (group + 1) * blocks / groups; ++b) {
+          const int64_t m0 = b * kBlockChannels, channels = std::min(kBlockChannels, M - m0);
+          alignas(64) float bias_block[kBlockChannels] = {};
           if (bias) std::copy(bias + m0, bias + m0 + channels, bias_block);
-          const float* f = filter + (m0 / kLanes) * filter_block;
-          float* y0 = Yn + m0 * d.OH * d.OW;
-          const direct::BlockFn block = channels > kLanes ? block2 : block1;
-          for (int64_t ow0 = 0; ow0 < d.OW; ow0 += kCols)
-            block(d, xp, f, filter_block, bias_block, oh, ow0, std::min(kCols, d.OW - ow0), channels, y0);
-          // The output row of these channels was written just now and is still in L1.
-          if (!post.empty()) {
-            const int64_t offset = (n * M + m0) * plane + oh * d.OW;
-            sgemm_epilogue(post.at(offset, plane), y.data_as<float>() + offset, plane, 0, 0, channels, d.OW);
+          conv_direct::Finish fn = finish;
+          if (in_kernel && post.z) fn.z = post.z + n * M * plane;
+          conv_direct::run_band(l, xq, filter, bias_block, b, oh0, oh1, Yn, partial, fn);
+          if (!in_kernel) {
+            const int64_t offset = (n * M + m0) * plane + oh0 * l.OW;
+            sgemm_epilogue(post.at(offset, plane), y.data_as<float>() + offset, plane, 0, 0, channels,
+                           (oh1 - oh0) * l.OW);
           }
         }
-      });
-    }
-#else
-    run_gemm(g, x, w, bias, post, y, pool);
-#endif
+      }
+    });
   }
 
   // The most filter taps (KH·KW) the register-accumulating depthwise row takes (it keeps the row
@@ -480,10 +347,40 @@ class ConvKernel final : public Kernel {
     for (; ow < OW; ++ow) edge(ow);
   }
 
+  // Depthwise on AVX-512 (conv_direct::depthwise_plane): each input channel padded and split by
+  // phase into this thread's scratch, then each of its output planes whole, vectors along the
+  // padded rows, with no edge cases; its residual and activation applied while it is in L1. (Row by
+  // row, with the edges tap by tap, ResNet's 28²×128 depthwise conv ran at 7 GFLOP/s.)
+  void run_depthwise_direct(const ConvGeometry& g, const Tensor& x, const Tensor& w, const float* bias,
+                            const ConvEpilogue& post, Tensor& y, ThreadPool* pool) const {
+    const int64_t N = x.shape[0], C = x.shape[1], M = w.shape[0], Mg = M / group_;
+    const conv_direct::Layout l = conv_direct::layout(g, 1, 1, g.out[0]);
+    const int64_t plane = l.OH * l.OW, in_plane = l.H * l.W, taps = l.KH * l.KW;
+    const float* X = x.data_as<float>();
+    const float* Wt = w.data_as<float>();
+    float* Y = y.data_as<float>();
+    const double work = static_cast<double>(Mg * plane * taps + l.channel_floats());
+    const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kMinTaskWork / std::max(work, 1.0)));
+    pool->parallel_for(N * C, grain, [&](int64_t t0, int64_t t1) {
+      float* xq = scratch(col_scratch, l.input_floats());
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t n = t / C, c = t % C;
+        conv_direct::prepare_input(l, X + t * in_plane, 0, 1, 0, xq);
+        for (int64_t k = 0; k < Mg; ++k) {
+          const int64_t o = c * Mg + k, q = n * M + o;
+          conv_direct::depthwise_plane(l, xq, Wt + o * taps, bias ? bias[o] : 0.0f, Y + q * plane);
+          if (!post.empty()) sgemm_epilogue(post.at(q * plane, plane), Y + q * plane, plane, 0, 0, 1, plane);
+        }
+      }
+    });
+  }
+
   // One input channel per group (depthwise, with `Mg` output channels each): per output plane, each
   // tap of the filter adds w · (a row of input) into a row of output. 1-D convs run as 2-D with H = 1.
   void run_depthwise(const ConvGeometry& g, const Tensor& x, const Tensor& w, const float* bias,
                      const ConvEpilogue& post, Tensor& y, ThreadPool* pool) const {
+    if (g.spatial == 2 && conv_direct::available() && g.kernel[0] * g.kernel[1] <= conv_direct::kMaxTaps)
+      return run_depthwise_direct(g, x, w, bias, post, y, pool);
     const int64_t N = x.shape[0], C = x.shape[1], M = w.shape[0], Mg = M / group_;
     const bool two_d = g.spatial == 2;
     const int64_t H = two_d ? g.in[0] : 1, Wd = g.in[two_d ? 1 : 0];
@@ -566,7 +463,7 @@ class ConvKernel final : public Kernel {
   bool fused_;                  // FusedConv: input 3 is Z, and `activation_` follows
   SgemmEpilogue activation_;    // FusedConv's activation (none for Conv)
   std::vector<std::unique_ptr<PackedB>> packed_;  // per group: W_gᵀ [K × M/g], for a constant W
-  std::unique_ptr<AlignedBuffer> direct_filter_;   // W in direct::pack_filter's blocks, when that path runs
+  std::unique_ptr<AlignedBuffer> direct_filter_;   // W in conv_direct::pack_filter's blocks, when that path runs
 };
 
 class ConvTransposeKernel final : public Kernel {

@@ -189,7 +189,8 @@ void gemv_(int64_t j0, int64_t j1, int64_t K, float alpha, const float* x, int64
 // ---- packing and the blocked loops -----------------------------------------------------------------
 
 // Whether an Isa's kernel can also read op(A) unpacked: it then has `static constexpr bool direct_a
-// = true` and tile_direct<R>(kc, a, lda, b, c, ldc, beta, cols), row i of op(A) at a[i·lda].
+// = true` and tile_direct<R>(kc, a, lda, b, c, ldc, beta, cols, b_cold), row i of op(A) at a[i·lda];
+// b_cold is true for the first row block that reads a block of B (B may still be in L3).
 template <class I, class = void> struct has_direct_a : std::false_type {};
 template <class I> struct has_direct_a<I, std::void_t<decltype(I::direct_a)>> : std::bool_constant<I::direct_a> {};
 
@@ -337,14 +338,14 @@ template <class Isa> struct Driver {
   // Likewise for an Isa whose kernel can read op(A) unpacked (rows lda apart).
   template <int R>
   static void tile_rows_direct(int64_t rows, int64_t kc, const float* a, int64_t lda, const float* b, float* c,
-                               int64_t ldc, float beta, int64_t cols) {
+                               int64_t ldc, float beta, int64_t cols, bool b_cold) {
     if constexpr (R > 1) {
       if (rows < R) {
-        tile_rows_direct<R - 1>(rows, kc, a, lda, b, c, ldc, beta, cols);
+        tile_rows_direct<R - 1>(rows, kc, a, lda, b, c, ldc, beta, cols, b_cold);
         return;
       }
     }
-    Isa::template tile_direct<R>(kc, a, lda, b, c, ldc, beta, cols);
+    Isa::template tile_direct<R>(kc, a, lda, b, c, ldc, beta, cols, b_cold);
   }
 
   static void gemm(const SgemmProblem& p, int64_t m_begin, int64_t m_end, int64_t n_begin, int64_t n_end) {
@@ -377,7 +378,7 @@ template <class Isa> struct Driver {
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                   const int64_t cols = std::min<int64_t>(NR, nc - jr);
                   float* c = p.C + (ic + ir) * p.ldc + jc + jr;
-                  tile_rows_direct<MR>(rows, kc, a, p.lda, b_block + jr * kc, c, p.ldc, beta, cols);
+                  tile_rows_direct<MR>(rows, kc, a, p.lda, b_block + jr * kc, c, p.ldc, beta, cols, ir == 0);
                   if (epilogue) Isa::epilogue(*epilogue, c, p.ldc, ic + ir, jc + jr, rows, cols);
                 }
               }

@@ -8,7 +8,7 @@
 //   inferd-bench --peak [--threads T] [--json path]
 //   inferd-bench --sgemm MxNxK[,MxNxK…] [--threads T] [--json path]
 //
-// Prints p50/p90/p99/max latency, items/s, GFLOP/s of the GEMM-like ops (Gemm, MatMul, Conv and the
+// Prints p50/p90/p99/max/min latency, items/s, GFLOP/s of the GEMM-like ops (Gemm, MatMul, Conv and the
 // optimizer's fused forms) and the heap allocations per steady-state run (counted by replacing
 // operator new in this program).
 //   --inputs DIR   reads DIR/input_0.pb, input_1.pb … (ONNX TensorProto, in the model's input order,
@@ -426,7 +426,8 @@ int run_model(const Options& o, double peak_gflops) {
   const std::unique_ptr<inferd::Plan> shape_plan = plan_for_shapes(*model, shapes);
   const double flops = gemm_flops(shape_plan.get());
   const double p50 = percentile(latencies_us, 0.5), p90 = percentile(latencies_us, 0.9),
-               p99 = percentile(latencies_us, 0.99), max = percentile(latencies_us, 1.0);
+               p99 = percentile(latencies_us, 0.99), max = percentile(latencies_us, 1.0),
+               min = percentile(latencies_us, 0.0);
   const int64_t batch = o.inputs_dir.empty() ? o.batch : (shapes.empty() || shapes[0].empty() ? 1 : shapes[0][0]);
   const double items_per_s = static_cast<double>(batch) * o.iters / total_s;
   const double gflops = flops > 0 ? flops * o.iters / total_s / 1e9 : 0;
@@ -440,7 +441,10 @@ int run_model(const Options& o, double peak_gflops) {
   std::printf("settings    batch %lld, threads %d, %d iterations after %d warm-up, %s inputs\n",
               static_cast<long long>(batch), o.threads, o.iters, o.warmup, o.inputs_dir.empty() ? "random" : "file");
   std::printf("inputs      %s\n", input_text.c_str());
-  std::printf("latency     p50 %.1f us  p90 %.1f us  p99 %.1f us  max %.1f us\n", p50, p90, p99, max);
+  // The fastest run too: on a shared machine it moves least with other programs' load, so A/B
+  // comparisons of a change read it beside the p50.
+  std::printf("latency     p50 %.1f us  p90 %.1f us  p99 %.1f us  max %.1f us  min %.1f us\n", p50, p90, p99, max,
+              min);
   std::printf("throughput  %.0f items/s\n", items_per_s);
   if (flops > 0) {
     std::printf("gemm        %.3f GFLOP per run (Gemm, MatMul, Conv), %.2f GFLOP/s", flops / 1e9, gflops);
@@ -471,9 +475,9 @@ int run_model(const Options& o, double peak_gflops) {
   if (!o.json.empty()) {
     if (FILE* f = std::fopen(o.json.c_str(), "w")) {
       std::fprintf(f, "{\"model\":%s,\"batch\":%lld,\"threads\":%d,\"iters\":%d,\"p50_us\":%.3f,\"p90_us\":%.3f,"
-                   "\"p99_us\":%.3f,\"max_us\":%.3f,\"items_per_s\":%.3f,\"gflops\":%.3f,\"allocations_per_run\":%.3f",
+                   "\"p99_us\":%.3f,\"max_us\":%.3f,\"min_us\":%.3f,\"items_per_s\":%.3f,\"gflops\":%.3f,\"allocations_per_run\":%.3f",
                    json_string(o.model).c_str(), static_cast<long long>(batch), o.threads, o.iters, p50, p90, p99,
-                   max, items_per_s, gflops, static_cast<double>(allocations) / o.iters);
+                   max, min, items_per_s, gflops, static_cast<double>(allocations) / o.iters);
       if (peak_gflops > 0) std::fprintf(f, ",\"peak_gflops\":%.3f,\"peak_fraction\":%.4f", peak_gflops, gflops / peak_gflops);
       if (!profile.empty()) std::fprintf(f, ",\"profile\":%s", profile.c_str());
       std::fprintf(f, "}\n");

@@ -16,6 +16,7 @@
 #include "core/shape_util.h"
 #include "core/thread_pool.h"
 #include "cpu/kernels/sgemm.h"
+#include "cpu/kernels/softmax_rows.h"
 #include "support/check.h"
 #include "support/op_harness.h"
 
@@ -624,6 +625,37 @@ void softmax_ops() {
   }
 }
 
+// The vector row kernel Softmax picks where the CPU has it, checked directly (the op tests above
+// run whichever kernel this CPU gets): every tail length, in place, and the special values.
+void softmax_rows_kernel() {
+  const SoftmaxRowsFn rows = softmax_rows_avx512();
+  if (!rows) {
+    std::printf("softmax_rows_kernel: no AVX-512 on this CPU, skipped\n");
+    return;
+  }
+  for (int64_t D = 1; D <= 70; ++D) {
+    const Tensor x = random_tensor({3, D}, -60.0f, 60.0f);
+    const std::vector<float> xs = values_of<float>(x);
+    std::vector<float> y(xs.size()), in_place = xs;
+    rows(xs.data(), y.data(), 3, D);
+    rows(in_place.data(), in_place.data(), 3, D);
+    CHECK(all_close(y, naive_softmax(xs, 3, D, 1, false), 1e-5, 1e-30));
+    CHECK(y == in_place);
+  }
+  const float inf = INFINITY, nan = NAN;
+  // −inf entries give 0; a row of NaN or of +inf entries (inf − inf) is NaN; far below the maximum
+  // (e^−100) underflows to 0, not to a subnormal.
+  const std::vector<float> x = {-inf, 0, 1, -inf, 2, 3, nan, 1, 1, inf, inf, 0, 0, -100, -100, 0, 0, 0};
+  std::vector<float> y(x.size());
+  rows(x.data(), y.data(), 6, 3);
+  CHECK(y[0] == 0.0f && y[3] == 0.0f);
+  CHECK(all_close({y[1], y[2]}, {1 / (1 + std::exp(1.0)), std::exp(1.0) / (1 + std::exp(1.0))}));
+  CHECK(std::isnan(y[6]) && std::isnan(y[7]) && std::isnan(y[8]));
+  CHECK(std::isnan(y[9]) && std::isnan(y[10]));
+  CHECK(y[12] == 1.0f && y[13] == 0.0f && y[14] == 0.0f);
+  CHECK(all_close({y[15], y[16], y[17]}, {1.0 / 3, 1.0 / 3, 1.0 / 3}));
+}
+
 // ---- ReduceMean ----------------------------------------------------------------------------------
 
 // The mean over the axes in `reduce`, in double, in the keepdims layout.
@@ -793,6 +825,7 @@ int main() {
   matmul_op();
   fused_products_add_residuals();
   softmax_ops();
+  softmax_rows_kernel();
   reduce_mean_op();
   arg_max_op();
   if (test::failures() == 0) std::printf("gemm_ops_test: all passed\n");

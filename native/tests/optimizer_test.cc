@@ -959,6 +959,95 @@ void residual_and_activation_fuse_into_conv() {
   }
 }
 
+// ---- 7. scales into weights ------------------------------------------------------------------------
+
+// Two-head attention scores: q = x·Wq + bq and k = x·Wk + bk, each reshaped to heads and transposed
+// (k to Kᵀ), then q·kᵀ and a scale. Options vary the scale and what else reads the values.
+struct ScoresModel {
+  std::string scale_op = "Div";
+  bool scale_first = false;                        // Mul(c, s) rather than Mul(s, c); Div(c, s)
+  std::vector<int64_t> c_dims = {};                // the constant's shape (a scalar by default)
+  float c = 2.0f;
+  bool q_shape_reader = true;                      // Shape(q) also reads q (exporters' Reshape targets)
+  bool q_output = false;                           // q is also a graph output
+  bool q_relu = false;                             // q = Relu(x·Wq + bq)
+  bool k_weights_input = false;                    // Wk is a graph input: k's product has no constant weights
+
+  ModelWriter build() const {
+    ModelWriter w(17);
+    w.input("x", kFloat, {-1, 5, 8});
+    if (k_weights_input) w.input("Wk", kFloat, {8, 8});
+    w.output("y", kFloat, {-1, 2, 5, 5});
+    if (q_output) w.output("q", kFloat, {-1, 5, 8});
+    if (q_shape_reader) w.output("q_shape", kInt64, {3});
+    w.initializer_f32("Wq", {8, 8}, random_floats(64, 71));
+    w.initializer_f32("bq", {8}, random_floats(8, 72));
+    if (!k_weights_input) w.initializer_f32("Wk", {8, 8}, random_floats(64, 73));
+    w.initializer_f32("bk", {8}, random_floats(8, 74));
+    w.initializer_i64("heads", {4}, {-1, 5, 2, 4});
+    std::vector<float> c_values(static_cast<size_t>(count(c_dims)), c);
+    if (c_values.size() > 1) c_values[1] = 3.0f;
+    w.initializer_f32("c", c_dims, c_values);
+    w.node("MatMul", {"x", "Wq"}, {"qm"});
+    w.node("Add", {"qm", "bq"}, {q_relu ? "qb" : "q"});
+    if (q_relu) w.node("Relu", {"qb"}, {"q"});
+    if (q_shape_reader) w.node("Shape", {"q"}, {"q_shape"});
+    w.node("Reshape", {"q", "heads"}, {"q4"});
+    w.node("Transpose", {"q4"}, {"qh"}, {AttrSpec::list("perm", {0, 2, 1, 3})});
+    w.node("MatMul", {"x", "Wk"}, {"km"});
+    w.node("Add", {"km", "bk"}, {"k"});
+    w.node("Reshape", {"k", "heads"}, {"k4"});
+    w.node("Transpose", {"k4"}, {"kt"}, {AttrSpec::list("perm", {0, 2, 3, 1})});
+    w.node("MatMul", {"qh", "kt"}, {"s"});
+    w.node(scale_op, scale_first ? std::vector<std::string>{"c", "s"} : std::vector<std::string>{"s", "c"}, {"y"});
+    return w;
+  }
+};
+
+void scales_fold_into_weights() {
+  const std::vector<Input> x = {{"x", {3, 5, 8}}}, xw = {{"x", {3, 5, 8}}, {"Wk", {8, 8}}};
+  {
+    ScoresModel m;
+    expect("scores / 2", m.build(), x, 11, 8,
+           "com.inferd.FusedMatMul com.inferd.FusedMatMul Shape Reshape Reshape Transpose Transpose MatMul");
+    m.c = 0.125f;
+    m.scale_op = "Mul";
+    m.scale_first = true;
+    expect("0.125 * scores", m.build(), x, 11, 8,
+           "com.inferd.FusedMatMul com.inferd.FusedMatMul Shape Reshape Reshape Transpose Transpose MatMul");
+    m.c = 3.0f;  // not a power of two: the result differs by rounding only
+    m.scale_op = "Div";
+    m.scale_first = false;
+    m.c_dims = {1};
+    expect("scores / [3]", m.build(), x, 11, 8,
+           "com.inferd.FusedMatMul com.inferd.FusedMatMul Shape Reshape Reshape Transpose Transpose MatMul");
+  }
+  {  // q's values read by a graph output: the k side takes the scale instead.
+    ScoresModel m;
+    m.q_output = true;
+    expect("q also an output", m.build(), x, 11, 8,
+           "com.inferd.FusedMatMul com.inferd.FusedMatMul Shape Reshape Reshape Transpose Transpose MatMul");
+    m.k_weights_input = true;  // … and k's weights are not constant: nothing to fold into
+    expect("q an output, Wk computed", m.build(), xw, 11, 10,
+           "com.inferd.FusedMatMul MatMul Shape Reshape Add Transpose Reshape Transpose MatMul Div");
+  }
+  {  // Not folded: a constant of two values, c / scores, an activation on q with k's weights computed.
+    ScoresModel m;
+    m.c_dims = {2, 1, 1};
+    expect("scores / [2,1,1]", m.build(), x, 11, 9,
+           "com.inferd.FusedMatMul com.inferd.FusedMatMul Shape Reshape Reshape Transpose Transpose MatMul Div");
+    m.c_dims = {};
+    m.scale_first = true;
+    expect("2 / scores", m.build(), x, 11, 9,
+           "com.inferd.FusedMatMul com.inferd.FusedMatMul Shape Reshape Reshape Transpose Transpose MatMul Div");
+    m.scale_first = false;
+    m.q_relu = true;
+    m.k_weights_input = true;
+    expect("relu(q), Wk computed", m.build(), xw, 12, 10,
+           "com.inferd.FusedMatMul MatMul Shape Reshape Add Transpose Reshape Transpose MatMul Div");
+  }
+}
+
 // ---- the internal ops on their own ---------------------------------------------------------------
 
 Attribute attr_int(const std::string& name, int64_t v) {
@@ -1200,6 +1289,7 @@ int main() {
   gelu_patterns_fuse();
   hard_swish_patterns_fuse();
   residual_and_activation_fuse_into_conv();
+  scales_fold_into_weights();
   fused_gemm_matches_reference();
   fused_matmul_matches_reference();
   internal_ops_check_their_inputs();

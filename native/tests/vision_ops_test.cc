@@ -24,6 +24,7 @@
 #include "core/shape_util.h"
 #include "core/thread_pool.h"
 #include "cpu/kernels/im2col.h"
+#include "cpu/kernels/layer_norm_rows.h"
 #include "support/check.h"
 #include "support/op_harness.h"
 
@@ -882,6 +883,49 @@ void instance_norm_per_plane() {
                "input scale must have shape [3], got [2]");
 }
 
+// The vector row kernel LayerNormalization picks where the CPU has it, checked directly against
+// double (the op tests run whichever kernel this CPU gets): every tail length, with and without
+// bias and statistics, in place, and rows whose mean is large against their spread.
+void layer_norm_rows_kernel() {
+  const LayerNormRowsFn rows = layer_norm_rows_avx512();
+  if (!rows) {
+    std::printf("layer_norm_rows_kernel: no AVX-512 on this CPU, skipped\n");
+    return;
+  }
+  std::mt19937 rng(55);
+  for (int64_t D = 1; D <= 70; ++D)
+    for (bool with_bias : {true, false})
+      for (float offset : {0.0f, 1000.0f}) {
+        Tensor x = random_tensor<float>({3, D}, rng);
+        for (int64_t i = 0; i < x.size(); ++i) x.data_as<float>()[i] += offset;
+        const Tensor scale = random_tensor<float>({D}, rng), bias = random_tensor<float>({D}, rng);
+        std::vector<float> y(static_cast<size_t>(3 * D)), mean(3), inv(3);
+        rows(x.data_as<float>(), y.data(), 3, D, scale.data_as<float>(), with_bias ? bias.data_as<float>() : nullptr,
+             1e-5f, mean.data(), inv.data());
+        std::vector<float> in_place = values_of<float>(x);
+        rows(in_place.data(), in_place.data(), 3, D, scale.data_as<float>(), with_bias ? bias.data_as<float>() : nullptr,
+             1e-5f, nullptr, nullptr);
+        CHECK(in_place == y);
+        const std::vector<double> X = as_doubles(x);
+        for (size_t r = 0; r < 3; ++r) {
+          const size_t n = static_cast<size_t>(D);
+          double m = 0, v = 0;
+          for (size_t i = 0; i < n; ++i) m += X[r * n + i] / D;
+          for (size_t i = 0; i < n; ++i) v += (X[r * n + i] - m) * (X[r * n + i] - m) / D;
+          const double inv_want = 1 / std::sqrt(v + static_cast<double>(1e-5f));
+          CHECK_NEAR(mean[r], m, 1e-6 * (1 + std::fabs(m)));
+          // With a mean of 1000 the float inputs themselves carry ~6e-5 of rounding per unit of spread.
+          const double tol = offset == 0 ? 1e-4 : 2e-2;
+          CHECK_NEAR(inv[r] / inv_want, 1.0, tol);
+          for (size_t i = 0; i < n; ++i) {
+            const double want = (X[r * n + i] - m) * inv_want * scale.data_as<float>()[i] +
+                                (with_bias ? bias.data_as<float>()[i] : 0.0);
+            CHECK_NEAR(y[r * n + i], want, tol * (1 + std::fabs(want)));
+          }
+        }
+      }
+}
+
 void layer_norm_broadcasts_scale_and_gives_statistics() {
   std::mt19937 rng(54);
   const Tensor x = random_tensor<float>({2, 3, 4}, rng);
@@ -1342,6 +1386,7 @@ int main() {
   batch_norm_training_mode_uses_the_batch();
   instance_norm_per_plane();
   layer_norm_broadcasts_scale_and_gives_statistics();
+  layer_norm_rows_kernel();
   pad_matches_numpy_in_every_mode();
   pad_forms_and_types();
   depth_space_move_blocks();

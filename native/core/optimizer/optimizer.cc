@@ -11,7 +11,9 @@ namespace inferd {
 //     or HardSwish leaves its input with a single reader, so MatMul → Add → Gelu then fuses into one
 //     FusedMatMul, and Conv → HardSwish into one FusedConv.
 //  4. Residual and activation into Conv (after BatchNormalization folding, which leaves Conv → Relu
-//     where there was Conv → BatchNormalization → Relu), bias and activation into Gemm/MatMul last.
+//     where there was Conv → BatchNormalization → Relu), bias and activation into Gemm/MatMul.
+//  5. Scales into weights after the product fusions, so that the bias a product absorbed is scaled
+//     with its weights.
 // Each pass sees the graph as the previous one left it (re-indexed and topologically sorted).
 void optimize_graph(Graph& graph, int opset) {
   opt::remove_identities(graph, opset);
@@ -21,6 +23,7 @@ void optimize_graph(Graph& graph, int opset) {
   opt::fuse_hard_swish(graph, opset);
   opt::fuse_conv_activation(graph, opset);
   opt::fuse_gemm_activation(graph, opset);
+  opt::fold_scale_into_weights(graph, opset);
 }
 
 }  // namespace inferd

@@ -34,4 +34,9 @@ int fuse_conv_activation(Graph& graph, int opset);
 // followed by an activation: one com.inferd FusedMatMul / FusedGemm.
 int fuse_gemm_activation(Graph& graph, int opset);
 
+// MatMul of two computed operands followed by Div or Mul by a float constant scalar, where one
+// operand comes from a MatMul/FusedMatMul with constant weights through layout ops only (attention's
+// scores / √d): the weights and bias take the scale and the Div/Mul goes.
+int fold_scale_into_weights(Graph& graph, int opset);
+
 }  // namespace inferd::opt

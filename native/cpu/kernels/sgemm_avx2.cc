@@ -3,6 +3,7 @@
 // the build's -march, and only called where the CPU has it (sgemm.cc checks, once).
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "cpu/kernels/elementwise_math.h"
 #include "cpu/kernels/sgemm_kernels.h"

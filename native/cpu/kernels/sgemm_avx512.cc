@@ -236,14 +236,33 @@ struct Avx512 {
   static constexpr int64_t KC = 256, MC = 384, NC = 1024;
   static constexpr auto epilogue = &epilogue_avx512;
 
-  // One k of the tile: two vectors of op(B) times R broadcasts of op(A).
-  template <int R>
-  static inline __attribute__((always_inline)) void step(__m512 (&acc0)[R], __m512 (&acc1)[R], const float* a,
+  // Where the micro-kernel reads op(A): at(i, dk) is row i, dk columns (values of k) ahead.
+  // A packed micro-panel: MR values per k.
+  struct PackedA {
+    const float* a;
+    float at(int i, int64_t dk) const { return a[dk * MR + i]; }
+    void advance(int64_t dk) { a += dk * MR; }
+  };
+  // op(A) in place, rows lda apart: four row pointers three rows apart, so that every row is a
+  // pointer plus 0, 1 or 2 lda (x86 addressing's scale 4 or 8 on lda): the compiler otherwise keeps
+  // an offset per row and spills most of them.
+  struct DirectA {
+    const float* rows[4];
+    int64_t lda;
+    float at(int i, int64_t dk) const { return rows[i / 3][(i % 3) * lda + dk]; }
+    void advance(int64_t dk) {
+      for (const float*& r : rows) r += dk;
+    }
+  };
+
+  // One k of the tile (dk ahead of a): two vectors of op(B) times R broadcasts of op(A).
+  template <int R, class A>
+  static inline __attribute__((always_inline)) void step(__m512 (&acc0)[R], __m512 (&acc1)[R], const A& a, int64_t dk,
                                                          const float* b) {
     const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma GCC unroll 16
     for (int i = 0; i < R; ++i) {
-      const __m512 ai = _mm512_set1_ps(a[i]);
+      const __m512 ai = _mm512_set1_ps(a.at(i, dk));
       acc0[i] = _mm512_fmadd_ps(ai, b0, acc0[i]);
       acc1[i] = _mm512_fmadd_ps(ai, b1, acc1[i]);
     }
@@ -293,6 +312,28 @@ struct Avx512 {
 
   template <int R>
   static void tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float beta, int64_t cols) {
+    tile_from<R>(kc, PackedA{a}, b, c, ldc, beta, cols);
+  }
+
+  // The same tile reading op(A) where it lies, row-major with rows lda apart (a at row 0, column pc),
+  // instead of from a packed micro-panel, as ONNX Runtime's MLAS does: packing A took ~6% of
+  // BERT-h256 b1 (every product re-packs its activations; only the weights are packed at load).
+  static constexpr bool direct_a = true;
+  template <int R>
+  // b_cold: this tile is in the first row block to read this block of packed B, which may still be
+  // in L3; the later row blocks find it in L2, and asking L2 for the next micro-panel again only
+  // costs them load slots (skipping it there measured 3-5% off BERT-h256's products at b1 and b8).
+  static void tile_direct(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc, float beta,
+                          int64_t cols, bool b_cold) {
+    const DirectA rows{{a, a + 3 * lda, a + 6 * lda, a + 9 * lda}, lda};
+    if (b_cold) tile_from<R, true>(kc, rows, b, c, ldc, beta, cols);
+    else tile_from<R, false>(kc, rows, b, c, ldc, beta, cols);
+  }
+
+  // kPrefetchNext: ask L2 for the next micro-panel of B while computing this one.
+  template <int R, bool kPrefetchNext = true, class A>
+  static inline __attribute__((always_inline)) void tile_from(int64_t kc, A a, const float* b, float* c, int64_t ldc,
+                                                              float beta, int64_t cols) {
     __m512 acc0[R], acc1[R];
 #pragma GCC unroll 16
     for (int i = 0; i < R; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
@@ -304,13 +345,13 @@ struct Avx512 {
       for (int s = 0; s < 3; ++s)
         for (int i = 0; i < R; ++i) p0[s][i] = p1[s][i] = _mm512_setzero_ps();
       int64_t k = 0;
-      for (; k + 4 <= kc; k += 4, a += 4 * MR, b += 4 * NR) {
-        step<R>(acc0, acc1, a, b);
-        step<R>(p0[0], p1[0], a + MR, b + NR);
-        step<R>(p0[1], p1[1], a + 2 * MR, b + 2 * NR);
-        step<R>(p0[2], p1[2], a + 3 * MR, b + 3 * NR);
+      for (; k + 4 <= kc; k += 4, a.advance(4), b += 4 * NR) {
+        step<R>(acc0, acc1, a, 0, b);
+        step<R>(p0[0], p1[0], a, 1, b + NR);
+        step<R>(p0[1], p1[1], a, 2, b + 2 * NR);
+        step<R>(p0[2], p1[2], a, 3, b + 3 * NR);
       }
-      for (; k < kc; ++k, a += MR, b += NR) step<R>(acc0, acc1, a, b);
+      for (; k < kc; ++k, a.advance(1), b += NR) step<R>(acc0, acc1, a, 0, b);
 #pragma GCC unroll 4
       for (int i = 0; i < R; ++i) {
         acc0[i] = _mm512_add_ps(_mm512_add_ps(acc0[i], p0[0][i]), _mm512_add_ps(p0[1][i], p0[2][i]));
@@ -330,11 +371,13 @@ struct Avx512 {
     const int64_t next = NR * kc;
     int64_t k = 0;
 #pragma GCC unroll 4
-    for (; k < prefetch_at; ++k, a += MR, b += NR) {
+    for (; k < prefetch_at; ++k, a.advance(1), b += NR) {
       prefetch_b(b);
-      _mm_prefetch(reinterpret_cast<const char*>(b + next), _MM_HINT_T1);
-      _mm_prefetch(reinterpret_cast<const char*>(b + next + 16), _MM_HINT_T1);
-      step<R>(acc0, acc1, a, b);
+      if constexpr (kPrefetchNext) {
+        _mm_prefetch(reinterpret_cast<const char*>(b + next), _MM_HINT_T1);
+        _mm_prefetch(reinterpret_cast<const char*>(b + next + 16), _MM_HINT_T1);
+      }
+      step<R>(acc0, acc1, a, 0, b);
     }
 #pragma GCC unroll 16
     for (int i = 0; i < R; ++i) {
@@ -342,9 +385,9 @@ struct Avx512 {
       _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
     }
 #pragma GCC unroll 4
-    for (; k < kc; ++k, a += MR, b += NR) {
+    for (; k < kc; ++k, a.advance(1), b += NR) {
       prefetch_b(b);
-      step<R>(acc0, acc1, a, b);
+      step<R>(acc0, acc1, a, 0, b);
     }
     store<R>(acc0, acc1, c, ldc, beta, cols);
   }

@@ -11,7 +11,8 @@
 // serves every case. An MR×KC micro-panel of packed A (the broadcast operand) stays in L1 while the
 // micro-kernel streams the KC×NC block of packed B (the vector operand) from L2; this order measured
 // 10-15% faster at 1024³–2048³ than holding a B sliver in L1 and sweeping A from L2.
-// A PackedB holds op(B) already in this form.
+// A PackedB holds op(B) already in this form. An Isa whose kernel can read op(A) in place (direct_a
+// below) skips A's packing when op(A) is neither transposed nor scaled by alpha.
 //
 // Not a normal header: each sgemm_<isa>.cc includes it after its own includes and after switching
 // the compiler's target to its ISA, inside an anonymous namespace, so that every function here is
@@ -187,6 +188,12 @@ void gemv_(int64_t j0, int64_t j1, int64_t K, float alpha, const float* x, int64
 
 // ---- packing and the blocked loops -----------------------------------------------------------------
 
+// Whether an Isa's kernel can also read op(A) unpacked: it then has `static constexpr bool direct_a
+// = true` and tile_direct<R>(kc, a, lda, b, c, ldc, beta, cols, b_cold), row i of op(A) at a[i·lda];
+// b_cold is true for the first row block that reads a block of B (B may still be in L3).
+template <class I, class = void> struct has_direct_a : std::false_type {};
+template <class I> struct has_direct_a<I, std::void_t<decltype(I::direct_a)>> : std::bool_constant<I::direct_a> {};
+
 template <class Isa> struct Driver {
   static constexpr int MR = Isa::MR, NR = Isa::NR;
   static constexpr int64_t KC = Isa::KC, MC = Isa::MC, NC = Isa::NC;
@@ -328,11 +335,27 @@ template <class Isa> struct Driver {
     Isa::template tile<R>(kc, a, b, c, ldc, beta, cols);
   }
 
+  // Likewise for an Isa whose kernel can read op(A) unpacked (rows lda apart).
+  template <int R>
+  static void tile_rows_direct(int64_t rows, int64_t kc, const float* a, int64_t lda, const float* b, float* c,
+                               int64_t ldc, float beta, int64_t cols, bool b_cold) {
+    if constexpr (R > 1) {
+      if (rows < R) {
+        tile_rows_direct<R - 1>(rows, kc, a, lda, b, c, ldc, beta, cols, b_cold);
+        return;
+      }
+    }
+    Isa::template tile_direct<R>(kc, a, lda, b, c, ldc, beta, cols, b_cold);
+  }
+
   static void gemm(const SgemmProblem& p, int64_t m_begin, int64_t m_end, int64_t n_begin, int64_t n_end) {
     const int64_t k_block = std::min(p.K, KC);
     float* a_pack = sgemm_scratch(0, ceil_div_(std::min(m_end - m_begin, MC), int64_t{MR}) * MR * k_block);
     float* b_pack = p.packed_b ? nullptr
                                : sgemm_scratch(1, ceil_div_(std::min(n_end - n_begin, NC), int64_t{NR}) * NR * k_block);
+    // op(A) read in place where the kernel can and nothing needs packing's help: no transpose, no
+    // alpha to fold in.
+    [[maybe_unused]] const bool direct_a = !p.trans_a && p.alpha == 1.0f;
     for (int64_t jc = n_begin; jc < n_end;) {
       // Panels end at multiples of NC, where a prepacked B's panels end.
       const int64_t jc_end = std::min(n_end, (jc / NC + 1) * NC), nc = jc_end - jc;
@@ -347,6 +370,21 @@ template <class Isa> struct Driver {
         const SgemmEpilogue* epilogue = pc + kc == p.K ? p.epilogue : nullptr;
         for (int64_t ic = m_begin; ic < m_end; ic += MC) {
           const int64_t mc = std::min(MC, m_end - ic);
+          if constexpr (has_direct_a<Isa>::value) {
+            if (direct_a) {
+              for (int64_t ir = 0; ir < mc; ir += MR) {
+                const int64_t rows = std::min<int64_t>(MR, mc - ir);
+                const float* a = p.A + (ic + ir) * p.lda + pc;
+                for (int64_t jr = 0; jr < nc; jr += NR) {
+                  const int64_t cols = std::min<int64_t>(NR, nc - jr);
+                  float* c = p.C + (ic + ir) * p.ldc + jc + jr;
+                  tile_rows_direct<MR>(rows, kc, a, p.lda, b_block + jr * kc, c, p.ldc, beta, cols, ir == 0);
+                  if (epilogue) Isa::epilogue(*epilogue, c, p.ldc, ic + ir, jc + jr, rows, cols);
+                }
+              }
+              continue;
+            }
+          }
           pack_a(p.trans_a, mc, kc, p.trans_a ? p.A + pc * p.lda + ic : p.A + ic * p.lda + pc, p.lda, p.alpha,
                  a_pack);
           for (int64_t ir = 0; ir < mc; ir += MR) {

@@ -2,6 +2,7 @@
 // AVX2 and the reference the fast kernels are tested against.
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #if defined(__SSE__)
 #include <immintrin.h>

@@ -10,11 +10,13 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/kernel_registry.h"
 #include "core/shape_util.h"
 #include "core/thread_pool.h"
+#include "cpu/kernels/layer_norm_rows.h"
 
 namespace inferd {
 namespace {
@@ -204,7 +206,8 @@ class LayerNormKernel final : public Kernel {
   explicit LayerNormKernel(const KernelInit& init)
       : label_(init.node.label()),
         axis_(init.attributes().get_int("axis", -1)),
-        epsilon_(init.attributes().get_float("epsilon", 1e-5f)) {}
+        epsilon_(init.attributes().get_float("epsilon", 1e-5f)),
+        fast_rows_(layer_norm_rows_avx512()) {}
 
   void run(const KernelContext& ctx) const override {
     const DType stats = ctx.output_count > 1 && ctx.outputs[1] ? ctx.output(1).dtype
@@ -265,6 +268,15 @@ class LayerNormKernel final : public Kernel {
     const T* X = x.data_as<T>();
     T* Y = ctx.output(0).data_as<T>();
     const T eps = static_cast<T>(epsilon_);
+    if constexpr (std::is_same_v<T, float> && std::is_same_v<U, float>) {
+      if (fast_rows_) {
+        ctx.threads->parallel_for(outer, grain_for(inner), [&](int64_t r0, int64_t r1) {
+          fast_rows_(X + r0 * inner, Y + r0 * inner, r1 - r0, inner, scale, bias, eps, mean_out ? mean_out + r0 : nullptr,
+                     inv_out ? inv_out + r0 : nullptr);
+        });
+        return;
+      }
+    }
     ctx.threads->parallel_for(outer, grain_for(inner), [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         const T* in = X + r * inner;
@@ -285,6 +297,7 @@ class LayerNormKernel final : public Kernel {
   std::string label_;
   int64_t axis_;
   float epsilon_;
+  LayerNormRowsFn fast_rows_;  // float rows with the CPU's vector kernel; null: the portable loops
 };
 
 std::unique_ptr<Kernel> make_batch_norm(const KernelInit& init) { return std::make_unique<BatchNormKernel>(init); }

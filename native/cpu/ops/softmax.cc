@@ -17,6 +17,7 @@
 #include "core/kernel_registry.h"
 #include "core/shape_util.h"
 #include "core/thread_pool.h"
+#include "cpu/kernels/softmax_rows.h"
 
 namespace inferd {
 namespace {
@@ -136,7 +137,8 @@ class SoftmaxKernel final : public Kernel {
       : label_(init.node.label()),
         axis_(init.attributes().get_int("axis", coerce_2d ? 1 : -1)),
         coerce_2d_(coerce_2d),
-        log_(log) {}
+        log_(log),
+        fast_rows_(softmax_rows_avx512()) {}
 
   void run(const KernelContext& ctx) const override {
     const Tensor& x = ctx.input(0);
@@ -157,7 +159,12 @@ class SoftmaxKernel final : public Kernel {
 
     if (inner == 1) {
       const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kMinTaskElements / static_cast<double>(D)));
+      const SoftmaxRowsFn fast = log ? nullptr : fast_rows_;
       ctx.threads->parallel_for(outer, grain, [&](int64_t begin, int64_t end) {
+        if (fast) {
+          fast(in + begin * D, out + begin * D, end - begin, D);
+          return;
+        }
         for (int64_t o = begin; o < end; ++o) normalize_row(in + o * D, out + o * D, D, log);
       });
       return;
@@ -179,6 +186,7 @@ class SoftmaxKernel final : public Kernel {
   std::string label_;
   int64_t axis_;
   bool coerce_2d_, log_;
+  SoftmaxRowsFn fast_rows_;  // contiguous Softmax rows with the CPU's vector kernel; null: portable loop
 };
 
 std::unique_ptr<Kernel> make_softmax_1(const KernelInit& init) {

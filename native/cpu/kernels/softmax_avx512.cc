@@ -5,6 +5,7 @@
 #include "cpu/kernels/softmax_rows.h"
 
 #include "cpu/kernels/cpu_features.h"
+#include "cpu/kernels/elementwise_math.h"
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
@@ -23,27 +24,12 @@
 namespace inferd {
 namespace {
 
-// cpu/ops/softmax.cc's exp_approx, 16 lanes at a time: Cody–Waite reduction, Cephes' polynomial,
-// 2^n in the exponent bits; 0 below −87.3; NaN stays NaN (max/min return their second operand,
-// the input, when it is NaN).
-inline __m512 exp16(__m512 in) {
-  const __m512 lo = _mm512_set1_ps(-87.3f);
-  __m512 x = _mm512_min_ps(_mm512_set1_ps(88.3f), _mm512_max_ps(lo, in));
-  const __m512 round = _mm512_set1_ps(12582912.0f);
-  __m512 n = _mm512_sub_ps(_mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504f), round), round);
-  const __m512 r =
-      _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x));
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-  p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-  n = _mm512_max_ps(_mm512_set1_ps(-126.0f), n);
-  const __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
-  const __m512 result = _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
-  return _mm512_maskz_mov_ps(~_mm512_cmp_ps_mask(in, lo, _CMP_LT_OQ), result);
+#include "cpu/kernels/avx512_math.h"
+
+// e^x with results below the smallest normal float (x < −87.3) flushed to 0: probabilities that small
+// change no sum, and subnormals would slow every product that reads them. NaN stays NaN.
+inline __m512 exp_flushed(__m512 x) {
+  return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.3f), _CMP_NLT_UQ), avx512_math::exp(x));
 }
 
 void softmax_rows(const float* x, float* y, int64_t rows, int64_t D) {
@@ -64,20 +50,20 @@ void softmax_rows(const float* x, float* y, int64_t rows, int64_t D) {
 
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
     for (j = 0; j + 32 <= D; j += 32) {
-      const __m512 e0 = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + j), m));
-      const __m512 e1 = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + j + 16), m));
+      const __m512 e0 = exp_flushed(_mm512_sub_ps(_mm512_loadu_ps(x + j), m));
+      const __m512 e1 = exp_flushed(_mm512_sub_ps(_mm512_loadu_ps(x + j + 16), m));
       _mm512_storeu_ps(y + j, e0);
       _mm512_storeu_ps(y + j + 16, e1);
       s0 = _mm512_add_ps(s0, e0);
       s1 = _mm512_add_ps(s1, e1);
     }
     for (; j < full; j += 16) {
-      const __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + j), m));
+      const __m512 e = exp_flushed(_mm512_sub_ps(_mm512_loadu_ps(x + j), m));
       _mm512_storeu_ps(y + j, e);
       s0 = _mm512_add_ps(s0, e);
     }
     if (tail) {
-      const __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, x + full), m));
+      const __m512 e = exp_flushed(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, x + full), m));
       _mm512_mask_storeu_ps(y + full, tail, e);
       s1 = _mm512_add_ps(s1, _mm512_maskz_mov_ps(tail, e));
     }

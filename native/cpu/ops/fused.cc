@@ -14,6 +14,7 @@
 #include "core/kernel_registry.h"
 #include "core/optimizer/fused_ops.h"
 #include "core/shape_util.h"
+#include "cpu/kernels/broadcast.h"
 #include "cpu/kernels/packed_weights.h"
 #include "cpu/kernels/sgemm.h"
 #include "cpu/ops/fused_epilogue.h"
@@ -88,8 +89,8 @@ class FusedProductKernel final : public Kernel {
 
   // A residual whose shape differs from the product's: Y = act(P ⊕ R) with numpy broadcasting, where
   // P = product + bias, computed first (into Y when Y has the product's shape, else into scratch),
-  // then the residual added element by element through broadcast strides, then the activation.
-  // Rare (exporters add same-shape residuals), so plain loops; scratch is per thread and reused.
+  // then the residual added through numpy broadcasting, then the activation. Scratch is per thread
+  // and reused.
   void add_broadcast_residual(const KernelContext& ctx, int64_t M, int64_t N, int64_t K, SgemmEpilogue epilogue,
                               const Tensor& residual, Tensor& y) const {
     // Per thread and reused, as the scratch below, so that a steady state allocates nothing.
@@ -114,29 +115,26 @@ class FusedProductKernel final : public Kernel {
       P = scratch.data();
     }
     product(ctx, M, N, K, epilogue, P);
-    const int rank = y.rank();
-    int64_t p_step[kMaxRank] = {}, r_step[kMaxRank] = {};
-    broadcast_strides(product_shape, y.shape, p_step);
-    broadcast_strides(residual.shape, y.shape, r_step);
+    // The add is the Add kernel's own broadcast walk: contiguous runs of Y, each operand read
+    // contiguously or repeated, split over the threads.
+    const auto add = [](float p, float r) { return p + r; };
     const float* R = residual.data_as<float>();
-    // An odometer over Y's indices, its innermost dim a tight loop.
-    const int64_t inner = rank == 0 ? 1 : y.shape[static_cast<size_t>(rank - 1)];
-    const int64_t p_in = rank == 0 ? 0 : p_step[rank - 1], r_in = rank == 0 ? 0 : r_step[rank - 1];
-    int64_t index[kMaxRank] = {}, p_off = 0, r_off = 0;
-    for (int64_t done = 0; done < y.size(); done += inner) {
-      float* out = Y + done;
-      const float* p = P + p_off;
-      const float* r = R + r_off;
-      for (int64_t j = 0; j < inner; ++j) out[j] = p[j * p_in] + r[j * r_in];
-      for (int d = rank - 2; d >= 0; --d) {
-        p_off += p_step[d];
-        r_off += r_step[d];
-        if (++index[d] < y.shape[static_cast<size_t>(d)]) break;
-        p_off -= index[d] * p_step[d];
-        r_off -= index[d] * r_step[d];
-        index[d] = 0;
-      }
+    bool planned;
+    if (P == Y) {
+      cpu::nary_walk<1> walk;
+      planned = cpu::plan_broadcast(residual.shape, y.shape, &walk);
+      if (planned) cpu::accumulate_map(R, Y, walk, add, *ctx.threads);
+    } else {
+      cpu::broadcast_walk walk;
+      planned = cpu::plan_broadcast(product_shape, residual.shape, y.shape, &walk);
+      if (planned) cpu::binary_map(static_cast<const float*>(P), R, Y, walk, add, *ctx.threads);
     }
+    // The shape function has checked that the residual broadcasts; this guards a kernel reached
+    // some other way.
+    if (!planned)
+      fail(ErrorKind::invalid_argument, label_, ": residual of shape ", shape_to_string(residual.shape),
+           " does not broadcast to the output's ", shape_to_string(y.shape));
+    const int64_t inner = y.rank() == 0 ? 1 : y.shape.back();
     sgemm_epilogue(finish, Y, inner, 0, 0, y.size() / inner, inner);
   }
 

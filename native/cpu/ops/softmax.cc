@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <memory>
 #include <string>
@@ -17,37 +16,20 @@
 #include "core/kernel_registry.h"
 #include "core/shape_util.h"
 #include "core/thread_pool.h"
+#include "cpu/kernels/elementwise_math.h"
 #include "cpu/kernels/softmax_rows.h"
 
 namespace inferd {
 namespace {
 
-// e^x within 1 ulp, in a form the compiler vectorises (std::exp is an opaque library call):
-// x = n·ln2 + r with |r| ≤ ln2/2, e^r from the Cephes polynomial, 2^n written into the exponent bits.
-// Below −87.3, where e^x leaves the normal floats, it returns 0 rather than a subnormal. NaN stays NaN.
-// Written with value selects and arithmetic only: std::max/min (which select references) and
-// std::floor keep GCC from vectorising the loops this is inlined into.
+// e^x by cpu::math's polynomial (detail::exp_in_range, which vectorises), with results below the smallest normal float (x < −87.3)
+// flushed to 0: probabilities that small change no sum, and subnormals would slow every product that
+// reads them. NaN stays NaN. The AVX-512 rows (softmax_avx512.cc) flush alike.
 inline float exp_approx(float in) {
-  float x = in < -87.3f ? -87.3f : in;  // a NaN passes both clamps
-  x = x > 88.3f ? 88.3f : x;
-  // Round x·log2(e) to the nearest integer: adding 1.5·2^23 leaves no fraction bits.
-  constexpr float kRound = 12582912.0f;
-  float n = (x * 1.44269504f + kRound) - kRound;
-  // n·ln2 subtracted in two parts, the first exact in float, so that r keeps its low bits.
-  const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  n = n >= -126.0f ? n : -126.0f;  // only a NaN gets here out of [-126, 127]; p carries the NaN
-  const int32_t bits = (static_cast<int32_t>(n) + 127) * (1 << 23);
-  float two_to_n;
-  std::memcpy(&two_to_n, &bits, sizeof two_to_n);
-  const float result = p * two_to_n;
-  return in < -87.3f ? 0.0f : result;
+  // Clamped so that a NaN becomes −87.3 (converting NaN to an integer is undefined), then selected.
+  const float x = in > -87.3f ? (in < 88.3f ? in : 88.3f) : -87.3f;
+  const float y = cpu::math::detail::exp_in_range(x);
+  return in != in ? in : (in < -87.3f ? 0.0f : y);
 }
 
 inline float max_value(float a, float b) { return a < b ? b : a; }  // a NaN b is skipped

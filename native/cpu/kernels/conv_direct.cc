@@ -29,12 +29,7 @@ constexpr int64_t kBandPositions = 1024;
 
 #if INFERD_CONV_DIRECT
 // Only the kernels are compiled for AVX-512: the rest of this file runs on any CPU.
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f")
-#endif
+#include "cpu/kernels/avx512_target_begin.h"
 
 // The output positions among the 16 lanes of plane-row positions [qv, qv + 16) ∩ [qv, q_end): a
 // vector's lanes may fall in two or more plane rows, and each row's lanes [j, j + n) that are inside
@@ -124,11 +119,7 @@ void depthwise(const Layout& l, const float* xq, const float* w, float bias, flo
   }
 }
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+#include "cpu/kernels/avx512_target_end.h"
 #endif
 
 }  // namespace

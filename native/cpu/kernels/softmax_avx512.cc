@@ -10,16 +10,7 @@
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx2,fma")
-// GCC 12's intrinsics fill unused lanes from a self-initialised _mm512_undefined_*() that
-// -Wmaybe-uninitialized reports once inlined here (GCC bug 105593); nothing is read uninitialised.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "cpu/kernels/avx512_target_begin.h"
 
 namespace inferd {
 namespace {
@@ -76,12 +67,7 @@ void softmax_rows(const float* x, float* y, int64_t rows, int64_t D) {
 }  // namespace
 }  // namespace inferd
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC diagnostic pop
-#pragma GCC pop_options
-#endif
+#include "cpu/kernels/avx512_target_end.h"
 
 namespace inferd {
 SoftmaxRowsFn softmax_rows_avx512() { return cpu_isa_supported(CpuIsa::avx512) ? softmax_rows : nullptr; }

@@ -48,12 +48,11 @@
 // numbers of that run (the ceilings especially, measured once) are noise more than signal.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { EventEmitter } from 'node:events';
+import { runAutocannon } from './autocannon-load.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outDir = path.join(root, '.bench');
@@ -78,38 +77,6 @@ const EXPECTED_DIGIT = 7;
 const TOLERANCE = 1e-3;
 const MODEL = 'digits';
 const OUTPUT = 'probabilities';
-
-// ---------------------------------------------------------------------------------------------
-// autocannon (CommonJS, no bundled types): the part of its API used here.
-
-interface AutocannonOptions {
-  url: string;
-  method: 'GET' | 'POST';
-  headers?: Record<string, string>;
-  body?: Buffer;
-  connections: number;
-  pipelining: number;
-  duration: number;
-  timeout: number;
-}
-
-interface AutocannonResult {
-  duration: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  '2xx': number;
-  requests: { total: number; sent: number };
-  statusCodeStats: Record<string, { count: number }>;
-}
-
-interface AutocannonInstance extends EventEmitter {
-  stop(): void;
-}
-
-type Autocannon = (opts: AutocannonOptions, cb: (error: Error | null, result: AutocannonResult) => void) => AutocannonInstance;
-
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 // ---------------------------------------------------------------------------------------------
 // Child processes: every one started is stopped at the end, on failure and on SIGINT/SIGTERM.
@@ -391,46 +358,31 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 async function load(target: Target, connections: number, duration: number): Promise<Run> {
-  let latencies = new Float64Array(1 << 16);
-  let count = 0;
   const cpuBefore = cpuOf(target.pid);
-  const result = await new Promise<AutocannonResult>((resolve, reject) => {
-    const instance = autocannon({
-      url: target.url,
-      method: target.method,
-      headers: target.headers,
-      ...(target.body !== undefined && { body: target.body }),
-      connections,
-      pipelining: 1,
-      duration,
-      timeout: 10,
-    }, (error, res) => (error ? reject(error) : resolve(res)));
-    instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTimeMs: number) => {
-      if (statusCode < 200 || statusCode >= 300) return;
-      if (count === latencies.length) {
-        const grown = new Float64Array(latencies.length * 2);
-        grown.set(latencies);
-        latencies = grown;
-      }
-      latencies[count++] = responseTimeMs;
-    });
+  const sample = await runAutocannon({
+    url: target.url,
+    method: target.method,
+    headers: target.headers,
+    body: target.body,
+    connections,
+    durationS: duration,
   });
-  const sorted = latencies.subarray(0, count).sort();
+  const sorted = sample.latenciesMs.sort();
   const cpuAfter = cpuOf(target.pid);
   return {
-    reqPerSec: result['2xx'] / result.duration,
+    reqPerSec: sample.ok / sample.durationS,
     p50Ms: percentile(sorted, 0.5),
     p90Ms: percentile(sorted, 0.9),
     p99Ms: percentile(sorted, 0.99),
-    ok: result['2xx'],
-    errors: result.errors,
-    timeouts: result.timeouts,
-    non2xx: result.non2xx,
-    durationS: result.duration,
-    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count: n }]) => [code, n])),
+    ok: sample.ok,
+    errors: sample.errors,
+    timeouts: sample.timeouts,
+    non2xx: sample.non2xx,
+    durationS: sample.durationS,
+    statusCodes: sample.statusCodes,
     loadAvg1: loadavg()[0]!,
-    loopCpuUsPerReq: (cpuAfter.loop - cpuBefore.loop) / result['2xx'],
-    totalCpuUsPerReq: (cpuAfter.total - cpuBefore.total) / result['2xx'],
+    loopCpuUsPerReq: (cpuAfter.loop - cpuBefore.loop) / sample.ok,
+    totalCpuUsPerReq: (cpuAfter.total - cpuBefore.total) / sample.ok,
   };
 }
 

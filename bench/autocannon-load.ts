@@ -1,14 +1,15 @@
 // One autocannon run in this thread: its counts and the response time of every 2xx answer.
-// Apart from the benchmark so that other processes than the benchmark's can run it.
+// Shared by the benchmark's in-process load and by each load-generator child process, so the two
+// collect exactly the same thing.
 import { createRequire } from 'node:module';
 import type { EventEmitter } from 'node:events';
 
-// What to load and for how long.
+// What to load and for how long; plain data, so it can cross to a child process over IPC.
 export interface LoadSpec {
   url: string;
   method: 'GET' | 'POST';
   headers: Record<string, string>;
-  body?: Buffer | undefined;
+  body?: Buffer | Uint8Array | undefined;
   connections: number;
   durationS: number;
 }
@@ -58,7 +59,9 @@ const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 export async function runAutocannon(spec: LoadSpec): Promise<LoadSample> {
   let latencies = new Float64Array(1 << 16);
   let count = 0;
-  const body = spec.body;
+  // A body that crossed IPC arrives as a Uint8Array; autocannon wants a Buffer.
+  const body = spec.body === undefined ? undefined
+    : Buffer.isBuffer(spec.body) ? spec.body : Buffer.from(spec.body.buffer, spec.body.byteOffset, spec.body.byteLength);
   const result = await new Promise<AutocannonResult>((resolve, reject) => {
     const instance = autocannon({
       url: spec.url,

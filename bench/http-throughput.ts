@@ -22,13 +22,18 @@
 //
 // Load: autocannon (programmatic API, in this process, one thread; pipelining 1; closed loop: each
 // connection sends its next request when the previous answer arrives) for DURATION seconds at each
-// connection count. For every (connections, body) configuration the servers alternate, inferd, naive,
-// inferd, naive … ROUNDS times, so noise hits both; WARMUP seconds of load per server and body kind
-// come first and are discarded. The ceilings run once per connection count after inferd and naive
-// have been stopped.
+// connection count. One autocannon thread saturates near 50k req/s, before a server on many cores
+// does: with LOADGEN_PROCESSES K > 1 the load comes from K child processes instead
+// (bench/load-processes.ts, bench/load-generator.ts; never more than one per connection), each with
+// its share of the connections, started on one signal; their counts are summed, their latencies
+// pooled, and req/s and the percentiles computed over the union as for one process.
+// For every (connections, body) configuration the servers alternate, inferd, naive, inferd, naive …
+// ROUNDS times, so noise hits both; WARMUP seconds of load per server and body kind come first and
+// are discarded. The ceilings run once per connection count after inferd and naive have been stopped.
 //
 // Reported per server and configuration (medians over rounds, each metric on its own):
-//   req/s    2xx answers per second (autocannon's 2xx count ÷ its measured duration)
+//   req/s    2xx answers per second (autocannon's 2xx count ÷ its measured duration; with several load
+//            processes, their summed 2xx ÷ the longest of their durations)
 //   p50/p90/p99  latency in ms of the 2xx answers, exact (nearest rank) over every answer, from the
 //            fractional-ms response times autocannon emits per response; autocannon's own latency
 //            histogram truncates to whole milliseconds, useless below 1 ms, so it is not used
@@ -40,7 +45,9 @@
 //
 // Prints markdown tables to stdout (progress to stderr) and writes .bench/http-throughput.json.
 // Environment: DURATION (s, default 5), ROUNDS (default 2), WARMUP (s, default 1),
-// CONNECTIONS (default 1,16,64,256), WORKERS (inferd --workers; default: inferd's own default).
+// CONNECTIONS (default 1,16,64,256), WORKERS (inferd --workers; default: inferd's own default),
+// LOADGEN_PROCESSES (load generator processes, default 1: autocannon in this process), recorded with
+// the machine's core count in the output and in the JSON.
 //
 // Caveat: the load generator runs on the same machine as the server under test and competes with it
 // for cores (on a 2-core machine heavily so); numbers are relative, not absolute capacity. Each run
@@ -52,7 +59,7 @@ import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runAutocannon } from './autocannon-load.js';
+import { generateLoad } from './load-processes.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outDir = path.join(root, '.bench');
@@ -73,6 +80,7 @@ const CONNECTIONS = (process.env['CONNECTIONS'] ?? '1,16,64,256').split(',').map
   return n;
 });
 const WORKERS = process.env['WORKERS'];
+const LOADGEN_PROCESSES = Math.round(positive('LOADGEN_PROCESSES', 1));
 const EXPECTED_DIGIT = 7;
 const TOLERANCE = 1e-3;
 const MODEL = 'digits';
@@ -335,6 +343,7 @@ interface Run {
   loadAvg1: number;  // the machine's 1-minute load average when the run ended (this benchmark's own load included)
   loopCpuUsPerReq: number;   // the server's event-loop thread
   totalCpuUsPerReq: number;  // all the server's threads
+  loadgenProcesses: number;  // the load generator's processes (at most one per connection)
 }
 
 // CPU time (user + system) in µs of a process (all threads) and of its main thread; NaN without /proc.
@@ -359,14 +368,14 @@ function percentile(sorted: Float64Array, p: number): number {
 
 async function load(target: Target, connections: number, duration: number): Promise<Run> {
   const cpuBefore = cpuOf(target.pid);
-  const sample = await runAutocannon({
+  const { sample, processes } = await generateLoad({
     url: target.url,
     method: target.method,
     headers: target.headers,
     body: target.body,
     connections,
     durationS: duration,
-  });
+  }, LOADGEN_PROCESSES);
   const sorted = sample.latenciesMs.sort();
   const cpuAfter = cpuOf(target.pid);
   return {
@@ -383,6 +392,7 @@ async function load(target: Target, connections: number, duration: number): Prom
     loadAvg1: loadavg()[0]!,
     loopCpuUsPerReq: (cpuAfter.loop - cpuBefore.loop) / sample.ok,
     totalCpuUsPerReq: (cpuAfter.total - cpuBefore.total) / sample.ok,
+    loadgenProcesses: processes,
   };
 }
 
@@ -433,7 +443,8 @@ async function main(): Promise<void> {
   const started = new Date();
   const loadBefore = loadavg()[0]!;
   console.error(`bench:http — DURATION ${DURATION} s, ROUNDS ${ROUNDS}, WARMUP ${WARMUP} s, connections ${CONNECTIONS.join(', ')}, ` +
-    `inferd workers ${WORKERS ?? 'default'}, ${cpus().length} CPUs, load average ${fmt(loadBefore, 2)}`);
+    `inferd workers ${WORKERS ?? 'default'}, ` +
+    `load generator processes ${LOADGEN_PROCESSES}, ${cpus().length} CPUs, load average ${fmt(loadBefore, 2)}`);
 
   // inferd and the naive server.
   const [inferdPort, naivePort] = [await freePort(), await freePort()];
@@ -499,8 +510,10 @@ async function main(): Promise<void> {
   lines.push(`### inferd vs naive (Fastify + onnxruntime-node), digits MLP, one image per request`);
   lines.push('');
   lines.push(`${DURATION} s per run, medians of ${ROUNDS} alternating rounds; errors and non-2xx summed over rounds; ` +
-    `inferd workers: ${WORKERS ?? 'default'}; ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; ` +
-    `autocannon on the same machine, pipelining 1; 1-min load average ${fmt(loadBefore, 2)} before, ` +
+    `inferd workers: ${WORKERS ?? 'default'}; ` +
+    `${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; ` +
+    `autocannon on the same machine in ${LOADGEN_PROCESSES === 1 ? 'this process' : `up to ${LOADGEN_PROCESSES} processes (one per connection at most)`}, ` +
+    `pipelining 1; 1-min load average ${fmt(loadBefore, 2)} before, ` +
     `${fmt(Math.max(...Object.values(runs).flat().map((r) => r.loadAvg1), ...ceilings.map((c) => c.run.loadAvg1)), 2)} at most during the runs`);
   lines.push('');
   lines.push('| body | conns | server | req/s | p50 ms | p90 ms | p99 ms | errors | non-2xx | server CPU µs/req (loop / all) | req/s vs naive |');
@@ -564,7 +577,10 @@ async function main(): Promise<void> {
     started: started.toISOString(),
     finished: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, platform: process.platform, loadAvg1Before: loadBefore },
-    settings: { durationS: DURATION, rounds: ROUNDS, warmupS: WARMUP, connections: CONNECTIONS, pipelining: 1, inferdWorkers: WORKERS ?? 'default' },
+    settings: {
+      durationS: DURATION, rounds: ROUNDS, warmupS: WARMUP, connections: CONNECTIONS, pipelining: 1,
+      inferdWorkers: WORKERS ?? 'default', loadgenProcesses: LOADGEN_PROCESSES,
+    },
     bodies: { jsonBytes: jsonBody.length, tritonBinaryBytes: tritonBody.length, tritonHeaderBytes: tritonHeader.length, rawBytes: rawBody.length },
     verification: { expectedDigit: EXPECTED_DIGIT, tolerance: TOLERANCE, before, after },
     results,

@@ -4,7 +4,8 @@
 //
 // Servers, each its own child process on 127.0.0.1 (every load targets 127.0.0.1 only):
 //   inferd   node dist/src/cli/main.js serve --model-repository models --log-level silent
-//            [--workers $WORKERS] (unset: inferd's default, cores ÷ threads); POST /v2/models/digits/infer
+//            [--workers $WORKERS] (unset: inferd's default, cores ÷ threads)
+//            [--processes $INFERD_PROCESSES] (unset: inferd's default); POST /v2/models/digits/infer
 //   naive    node dist/bench/naive-server.js (bench/naive-server.ts): Fastify + onnxruntime-node, every
 //            request alone through `await session.run()`; POST /infer/json, POST /infer/binary
 //   ceilings node dist/bench/ceiling-servers.js (bench/ceiling-servers.ts): Fastify hello world GET /
@@ -38,16 +39,19 @@
 //            fractional-ms response times autocannon emits per response; autocannon's own latency
 //            histogram truncates to whole milliseconds, useless below 1 ms, so it is not used
 //   errors   connection errors + timeouts, summed over rounds; non-2xx likewise summed
-//   CPU µs/req  the server process's CPU time (user + system, Linux /proc, 10 ms ticks) per 2xx answer:
-//            its event-loop thread, and all its threads (workers, onnxruntime's pool, GC helpers). What
-//            a request costs the server, nearly independent of what else the machine runs, where req/s
-//            on a shared machine is not
+//   CPU µs/req  the server's CPU time (user + system, Linux /proc, 10 ms ticks) per 2xx answer:
+//            its event-loop thread, and all its threads (workers, onnxruntime's pool, GC helpers), over
+//            the server process and every process under it (bench/server-cpu.ts). With several
+//            processes (inferd --processes N), "loop" is the sum of the worker processes' main threads,
+//            the cluster primary counting in "all" only. What a request costs the server, nearly
+//            independent of what else the machine runs, where req/s on a shared machine is not
 //
 // Prints markdown tables to stdout (progress to stderr) and writes .bench/http-throughput.json.
 // Environment: DURATION (s, default 5), ROUNDS (default 2), WARMUP (s, default 1),
 // CONNECTIONS (default 1,16,64,256), WORKERS (inferd --workers; default: inferd's own default),
-// LOADGEN_PROCESSES (load generator processes, default 1: autocannon in this process), recorded with
-// the machine's core count in the output and in the JSON.
+// INFERD_PROCESSES (inferd --processes; default: inferd's own default), LOADGEN_PROCESSES (load
+// generator processes, default 1: autocannon in this process). Both, and the machine's core count,
+// are recorded in the output and in the JSON.
 //
 // Caveat: the load generator runs on the same machine as the server under test and competes with it
 // for cores (on a 2-core machine heavily so); numbers are relative, not absolute capacity. Each run
@@ -60,6 +64,7 @@ import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateLoad } from './load-processes.js';
+import { cpuSpent, serverCpu } from './server-cpu.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outDir = path.join(root, '.bench');
@@ -80,6 +85,8 @@ const CONNECTIONS = (process.env['CONNECTIONS'] ?? '1,16,64,256').split(',').map
   return n;
 });
 const WORKERS = process.env['WORKERS'];
+// Passed to inferd as it is: inferd says what it accepts.
+const INFERD_PROCESSES = process.env['INFERD_PROCESSES'] || undefined;
 const LOADGEN_PROCESSES = Math.round(positive('LOADGEN_PROCESSES', 1));
 const EXPECTED_DIGIT = 7;
 const TOLERANCE = 1e-3;
@@ -341,24 +348,10 @@ interface Run {
   durationS: number;
   statusCodes: Record<string, number>;
   loadAvg1: number;  // the machine's 1-minute load average when the run ended (this benchmark's own load included)
-  loopCpuUsPerReq: number;   // the server's event-loop thread
-  totalCpuUsPerReq: number;  // all the server's threads
+  loopCpuUsPerReq: number;   // the server's event-loop thread (several processes: their workers' main threads)
+  totalCpuUsPerReq: number;  // all the server's threads, in all its processes
+  serverProcesses: number;   // the server's processes seen at the end of the run
   loadgenProcesses: number;  // the load generator's processes (at most one per connection)
-}
-
-// CPU time (user + system) in µs of a process (all threads) and of its main thread; NaN without /proc.
-function cpuOf(pid: number | undefined): { loop: number; total: number } {
-  const read = (file: string) => {
-    const stat = readFileSync(file, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;  // clock ticks of 10 ms (USER_HZ 100)
-  };
-  try {
-    if (pid === undefined) throw new Error('no pid');
-    return { loop: read(`/proc/${pid}/task/${pid}/stat`), total: read(`/proc/${pid}/stat`) };
-  } catch {
-    return { loop: NaN, total: NaN };
-  }
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -367,7 +360,7 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 async function load(target: Target, connections: number, duration: number): Promise<Run> {
-  const cpuBefore = cpuOf(target.pid);
+  const cpuBefore = serverCpu(target.pid);
   const { sample, processes } = await generateLoad({
     url: target.url,
     method: target.method,
@@ -377,7 +370,7 @@ async function load(target: Target, connections: number, duration: number): Prom
     durationS: duration,
   }, LOADGEN_PROCESSES);
   const sorted = sample.latenciesMs.sort();
-  const cpuAfter = cpuOf(target.pid);
+  const cpu = cpuSpent(cpuBefore, serverCpu(target.pid));
   return {
     reqPerSec: sample.ok / sample.durationS,
     p50Ms: percentile(sorted, 0.5),
@@ -390,8 +383,9 @@ async function load(target: Target, connections: number, duration: number): Prom
     durationS: sample.durationS,
     statusCodes: sample.statusCodes,
     loadAvg1: loadavg()[0]!,
-    loopCpuUsPerReq: (cpuAfter.loop - cpuBefore.loop) / sample.ok,
-    totalCpuUsPerReq: (cpuAfter.total - cpuBefore.total) / sample.ok,
+    loopCpuUsPerReq: cpu.loop / sample.ok,
+    totalCpuUsPerReq: cpu.total / sample.ok,
+    serverProcesses: cpu.processes,
     loadgenProcesses: processes,
   };
 }
@@ -443,7 +437,7 @@ async function main(): Promise<void> {
   const started = new Date();
   const loadBefore = loadavg()[0]!;
   console.error(`bench:http — DURATION ${DURATION} s, ROUNDS ${ROUNDS}, WARMUP ${WARMUP} s, connections ${CONNECTIONS.join(', ')}, ` +
-    `inferd workers ${WORKERS ?? 'default'}, ` +
+    `inferd workers ${WORKERS ?? 'default'}, inferd processes ${INFERD_PROCESSES ?? 'default'}, ` +
     `load generator processes ${LOADGEN_PROCESSES}, ${cpus().length} CPUs, load average ${fmt(loadBefore, 2)}`);
 
   // inferd and the naive server.
@@ -451,6 +445,7 @@ async function main(): Promise<void> {
   const inferd = startChild('inferd', [
     'dist/src/cli/main.js', 'serve', '--model-repository', 'models', '--port', String(inferdPort), '--log-level', 'silent',
     ...(WORKERS !== undefined ? ['--workers', WORKERS] : []),
+    ...(INFERD_PROCESSES !== undefined ? ['--processes', INFERD_PROCESSES] : []),
   ]);
   const naive = startChild('naive', ['dist/bench/naive-server.js', '--port', String(naivePort)]);
   await Promise.all([
@@ -510,7 +505,7 @@ async function main(): Promise<void> {
   lines.push(`### inferd vs naive (Fastify + onnxruntime-node), digits MLP, one image per request`);
   lines.push('');
   lines.push(`${DURATION} s per run, medians of ${ROUNDS} alternating rounds; errors and non-2xx summed over rounds; ` +
-    `inferd workers: ${WORKERS ?? 'default'}; ` +
+    `inferd workers: ${WORKERS ?? 'default'}; inferd processes: ${INFERD_PROCESSES ?? 'default'}; ` +
     `${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; ` +
     `autocannon on the same machine in ${LOADGEN_PROCESSES === 1 ? 'this process' : `up to ${LOADGEN_PROCESSES} processes (one per connection at most)`}, ` +
     `pipelining 1; 1-min load average ${fmt(loadBefore, 2)} before, ` +
@@ -529,6 +524,12 @@ async function main(): Promise<void> {
           `${fmt(s.reqPerSec / naiveSummary.reqPerSec, 2)}× |`);
       }
     }
+  }
+  const inferdProcessesSeen = Math.max(...Object.entries(runs).filter(([key]) => key.endsWith('/inferd')).flatMap(([, r]) => r.map((run) => run.serverProcesses)));
+  if (inferdProcessesSeen > 1) {
+    lines.push('');
+    lines.push(`inferd ran as ${inferdProcessesSeen} processes: its "loop" CPU is the sum of the worker processes' main threads ` +
+      '(the primary that hands them connections is left out), "all" every thread of the primary and its workers.');
   }
   lines.push('');
   lines.push(`### Ceilings: Fastify hello world (GET /) and binary echo (POST /echo, ${rawBody.length} bytes), once`);
@@ -579,7 +580,7 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, platform: process.platform, loadAvg1Before: loadBefore },
     settings: {
       durationS: DURATION, rounds: ROUNDS, warmupS: WARMUP, connections: CONNECTIONS, pipelining: 1,
-      inferdWorkers: WORKERS ?? 'default', loadgenProcesses: LOADGEN_PROCESSES,
+      inferdWorkers: WORKERS ?? 'default', inferdProcesses: INFERD_PROCESSES ?? 'default', loadgenProcesses: LOADGEN_PROCESSES,
     },
     bodies: { jsonBytes: jsonBody.length, tritonBinaryBytes: tritonBody.length, tritonHeaderBytes: tritonHeader.length, rawBytes: rawBody.length },
     verification: { expectedDigit: EXPECTED_DIGIT, tolerance: TOLERANCE, before, after },

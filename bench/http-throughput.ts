@@ -4,7 +4,8 @@
 //
 // Servers, each its own child process on 127.0.0.1 (every load targets 127.0.0.1 only):
 //   inferd   node dist/src/cli/main.js serve --model-repository models --log-level silent
-//            [--workers $WORKERS] (unset: inferd's default, cores ÷ threads); POST /v2/models/digits/infer
+//            [--workers $WORKERS] (unset: inferd's default, cores ÷ threads)
+//            [--processes $INFERD_PROCESSES] (unset: inferd's default); POST /v2/models/digits/infer
 //   naive    node dist/bench/naive-server.js (bench/naive-server.ts): Fastify + onnxruntime-node, every
 //            request alone through `await session.run()`; POST /infer/json, POST /infer/binary
 //   ceilings node dist/bench/ceiling-servers.js (bench/ceiling-servers.ts): Fastify hello world GET /
@@ -22,25 +23,35 @@
 //
 // Load: autocannon (programmatic API, in this process, one thread; pipelining 1; closed loop: each
 // connection sends its next request when the previous answer arrives) for DURATION seconds at each
-// connection count. For every (connections, body) configuration the servers alternate, inferd, naive,
-// inferd, naive … ROUNDS times, so noise hits both; WARMUP seconds of load per server and body kind
-// come first and are discarded. The ceilings run once per connection count after inferd and naive
-// have been stopped.
+// connection count. One autocannon thread saturates near 50k req/s, before a server on many cores
+// does: with LOADGEN_PROCESSES K > 1 the load comes from K child processes instead
+// (bench/load-processes.ts, bench/load-generator.ts; never more than one per connection), each with
+// its share of the connections, started on one signal; their counts are summed, their latencies
+// pooled, and req/s and the percentiles computed over the union as for one process.
+// For every (connections, body) configuration the servers alternate, inferd, naive, inferd, naive …
+// ROUNDS times, so noise hits both; WARMUP seconds of load per server and body kind come first and
+// are discarded. The ceilings run once per connection count after inferd and naive have been stopped.
 //
 // Reported per server and configuration (medians over rounds, each metric on its own):
-//   req/s    2xx answers per second (autocannon's 2xx count ÷ its measured duration)
+//   req/s    2xx answers per second (autocannon's 2xx count ÷ its measured duration; with several load
+//            processes, their summed 2xx ÷ the longest of their durations)
 //   p50/p90/p99  latency in ms of the 2xx answers, exact (nearest rank) over every answer, from the
 //            fractional-ms response times autocannon emits per response; autocannon's own latency
 //            histogram truncates to whole milliseconds, useless below 1 ms, so it is not used
 //   errors   connection errors + timeouts, summed over rounds; non-2xx likewise summed
-//   CPU µs/req  the server process's CPU time (user + system, Linux /proc, 10 ms ticks) per 2xx answer:
-//            its event-loop thread, and all its threads (workers, onnxruntime's pool, GC helpers). What
-//            a request costs the server, nearly independent of what else the machine runs, where req/s
-//            on a shared machine is not
+//   CPU µs/req  the server's CPU time (user + system, Linux /proc, 10 ms ticks) per 2xx answer:
+//            its event-loop thread, and all its threads (workers, onnxruntime's pool, GC helpers), over
+//            the server process and every process under it (bench/server-cpu.ts). With several
+//            processes (inferd --processes N), "loop" is the sum of the worker processes' main threads,
+//            the cluster primary counting in "all" only. What a request costs the server, nearly
+//            independent of what else the machine runs, where req/s on a shared machine is not
 //
 // Prints markdown tables to stdout (progress to stderr) and writes .bench/http-throughput.json.
 // Environment: DURATION (s, default 5), ROUNDS (default 2), WARMUP (s, default 1),
-// CONNECTIONS (default 1,16,64,256), WORKERS (inferd --workers; default: inferd's own default).
+// CONNECTIONS (default 1,16,64,256), WORKERS (inferd --workers; default: inferd's own default),
+// INFERD_PROCESSES (inferd --processes; default: inferd's own default), LOADGEN_PROCESSES (load
+// generator processes, default 1: autocannon in this process). Both, and the machine's core count,
+// are recorded in the output and in the JSON.
 //
 // Caveat: the load generator runs on the same machine as the server under test and competes with it
 // for cores (on a 2-core machine heavily so); numbers are relative, not absolute capacity. Each run
@@ -48,12 +59,12 @@
 // numbers of that run (the ceilings especially, measured once) are noise more than signal.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { EventEmitter } from 'node:events';
+import { generateLoad } from './load-processes.js';
+import { cpuSpent, serverCpu } from './server-cpu.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outDir = path.join(root, '.bench');
@@ -74,42 +85,13 @@ const CONNECTIONS = (process.env['CONNECTIONS'] ?? '1,16,64,256').split(',').map
   return n;
 });
 const WORKERS = process.env['WORKERS'];
+// Passed to inferd as it is: inferd says what it accepts.
+const INFERD_PROCESSES = process.env['INFERD_PROCESSES'] || undefined;
+const LOADGEN_PROCESSES = Math.round(positive('LOADGEN_PROCESSES', 1));
 const EXPECTED_DIGIT = 7;
 const TOLERANCE = 1e-3;
 const MODEL = 'digits';
 const OUTPUT = 'probabilities';
-
-// ---------------------------------------------------------------------------------------------
-// autocannon (CommonJS, no bundled types): the part of its API used here.
-
-interface AutocannonOptions {
-  url: string;
-  method: 'GET' | 'POST';
-  headers?: Record<string, string>;
-  body?: Buffer;
-  connections: number;
-  pipelining: number;
-  duration: number;
-  timeout: number;
-}
-
-interface AutocannonResult {
-  duration: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  '2xx': number;
-  requests: { total: number; sent: number };
-  statusCodeStats: Record<string, { count: number }>;
-}
-
-interface AutocannonInstance extends EventEmitter {
-  stop(): void;
-}
-
-type Autocannon = (opts: AutocannonOptions, cb: (error: Error | null, result: AutocannonResult) => void) => AutocannonInstance;
-
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 // ---------------------------------------------------------------------------------------------
 // Child processes: every one started is stopped at the end, on failure and on SIGINT/SIGTERM.
@@ -366,23 +348,10 @@ interface Run {
   durationS: number;
   statusCodes: Record<string, number>;
   loadAvg1: number;  // the machine's 1-minute load average when the run ended (this benchmark's own load included)
-  loopCpuUsPerReq: number;   // the server's event-loop thread
-  totalCpuUsPerReq: number;  // all the server's threads
-}
-
-// CPU time (user + system) in µs of a process (all threads) and of its main thread; NaN without /proc.
-function cpuOf(pid: number | undefined): { loop: number; total: number } {
-  const read = (file: string) => {
-    const stat = readFileSync(file, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;  // clock ticks of 10 ms (USER_HZ 100)
-  };
-  try {
-    if (pid === undefined) throw new Error('no pid');
-    return { loop: read(`/proc/${pid}/task/${pid}/stat`), total: read(`/proc/${pid}/stat`) };
-  } catch {
-    return { loop: NaN, total: NaN };
-  }
+  loopCpuUsPerReq: number;   // the server's event-loop thread (several processes: their workers' main threads)
+  totalCpuUsPerReq: number;  // all the server's threads, in all its processes
+  serverProcesses: number;   // the server's processes seen at the end of the run
+  loadgenProcesses: number;  // the load generator's processes (at most one per connection)
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -391,46 +360,33 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 async function load(target: Target, connections: number, duration: number): Promise<Run> {
-  let latencies = new Float64Array(1 << 16);
-  let count = 0;
-  const cpuBefore = cpuOf(target.pid);
-  const result = await new Promise<AutocannonResult>((resolve, reject) => {
-    const instance = autocannon({
-      url: target.url,
-      method: target.method,
-      headers: target.headers,
-      ...(target.body !== undefined && { body: target.body }),
-      connections,
-      pipelining: 1,
-      duration,
-      timeout: 10,
-    }, (error, res) => (error ? reject(error) : resolve(res)));
-    instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTimeMs: number) => {
-      if (statusCode < 200 || statusCode >= 300) return;
-      if (count === latencies.length) {
-        const grown = new Float64Array(latencies.length * 2);
-        grown.set(latencies);
-        latencies = grown;
-      }
-      latencies[count++] = responseTimeMs;
-    });
-  });
-  const sorted = latencies.subarray(0, count).sort();
-  const cpuAfter = cpuOf(target.pid);
+  const cpuBefore = serverCpu(target.pid);
+  const { sample, processes } = await generateLoad({
+    url: target.url,
+    method: target.method,
+    headers: target.headers,
+    body: target.body,
+    connections,
+    durationS: duration,
+  }, LOADGEN_PROCESSES);
+  const sorted = sample.latenciesMs.sort();
+  const cpu = cpuSpent(cpuBefore, serverCpu(target.pid));
   return {
-    reqPerSec: result['2xx'] / result.duration,
+    reqPerSec: sample.ok / sample.durationS,
     p50Ms: percentile(sorted, 0.5),
     p90Ms: percentile(sorted, 0.9),
     p99Ms: percentile(sorted, 0.99),
-    ok: result['2xx'],
-    errors: result.errors,
-    timeouts: result.timeouts,
-    non2xx: result.non2xx,
-    durationS: result.duration,
-    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count: n }]) => [code, n])),
+    ok: sample.ok,
+    errors: sample.errors,
+    timeouts: sample.timeouts,
+    non2xx: sample.non2xx,
+    durationS: sample.durationS,
+    statusCodes: sample.statusCodes,
     loadAvg1: loadavg()[0]!,
-    loopCpuUsPerReq: (cpuAfter.loop - cpuBefore.loop) / result['2xx'],
-    totalCpuUsPerReq: (cpuAfter.total - cpuBefore.total) / result['2xx'],
+    loopCpuUsPerReq: cpu.loop / sample.ok,
+    totalCpuUsPerReq: cpu.total / sample.ok,
+    serverProcesses: cpu.processes,
+    loadgenProcesses: processes,
   };
 }
 
@@ -481,13 +437,15 @@ async function main(): Promise<void> {
   const started = new Date();
   const loadBefore = loadavg()[0]!;
   console.error(`bench:http — DURATION ${DURATION} s, ROUNDS ${ROUNDS}, WARMUP ${WARMUP} s, connections ${CONNECTIONS.join(', ')}, ` +
-    `inferd workers ${WORKERS ?? 'default'}, ${cpus().length} CPUs, load average ${fmt(loadBefore, 2)}`);
+    `inferd workers ${WORKERS ?? 'default'}, inferd processes ${INFERD_PROCESSES ?? 'default'}, ` +
+    `load generator processes ${LOADGEN_PROCESSES}, ${cpus().length} CPUs, load average ${fmt(loadBefore, 2)}`);
 
   // inferd and the naive server.
   const [inferdPort, naivePort] = [await freePort(), await freePort()];
   const inferd = startChild('inferd', [
     'dist/src/cli/main.js', 'serve', '--model-repository', 'models', '--port', String(inferdPort), '--log-level', 'silent',
     ...(WORKERS !== undefined ? ['--workers', WORKERS] : []),
+    ...(INFERD_PROCESSES !== undefined ? ['--processes', INFERD_PROCESSES] : []),
   ]);
   const naive = startChild('naive', ['dist/bench/naive-server.js', '--port', String(naivePort)]);
   await Promise.all([
@@ -547,8 +505,10 @@ async function main(): Promise<void> {
   lines.push(`### inferd vs naive (Fastify + onnxruntime-node), digits MLP, one image per request`);
   lines.push('');
   lines.push(`${DURATION} s per run, medians of ${ROUNDS} alternating rounds; errors and non-2xx summed over rounds; ` +
-    `inferd workers: ${WORKERS ?? 'default'}; ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; ` +
-    `autocannon on the same machine, pipelining 1; 1-min load average ${fmt(loadBefore, 2)} before, ` +
+    `inferd workers: ${WORKERS ?? 'default'}; inferd processes: ${INFERD_PROCESSES ?? 'default'}; ` +
+    `${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; ` +
+    `autocannon on the same machine in ${LOADGEN_PROCESSES === 1 ? 'this process' : `up to ${LOADGEN_PROCESSES} processes (one per connection at most)`}, ` +
+    `pipelining 1; 1-min load average ${fmt(loadBefore, 2)} before, ` +
     `${fmt(Math.max(...Object.values(runs).flat().map((r) => r.loadAvg1), ...ceilings.map((c) => c.run.loadAvg1)), 2)} at most during the runs`);
   lines.push('');
   lines.push('| body | conns | server | req/s | p50 ms | p90 ms | p99 ms | errors | non-2xx | server CPU µs/req (loop / all) | req/s vs naive |');
@@ -564,6 +524,12 @@ async function main(): Promise<void> {
           `${fmt(s.reqPerSec / naiveSummary.reqPerSec, 2)}× |`);
       }
     }
+  }
+  const inferdProcessesSeen = Math.max(...Object.entries(runs).filter(([key]) => key.endsWith('/inferd')).flatMap(([, r]) => r.map((run) => run.serverProcesses)));
+  if (inferdProcessesSeen > 1) {
+    lines.push('');
+    lines.push(`inferd ran as ${inferdProcessesSeen} processes: its "loop" CPU is the sum of the worker processes' main threads ` +
+      '(the primary that hands them connections is left out), "all" every thread of the primary and its workers.');
   }
   lines.push('');
   lines.push(`### Ceilings: Fastify hello world (GET /) and binary echo (POST /echo, ${rawBody.length} bytes), once`);
@@ -612,7 +578,10 @@ async function main(): Promise<void> {
     started: started.toISOString(),
     finished: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, platform: process.platform, loadAvg1Before: loadBefore },
-    settings: { durationS: DURATION, rounds: ROUNDS, warmupS: WARMUP, connections: CONNECTIONS, pipelining: 1, inferdWorkers: WORKERS ?? 'default' },
+    settings: {
+      durationS: DURATION, rounds: ROUNDS, warmupS: WARMUP, connections: CONNECTIONS, pipelining: 1,
+      inferdWorkers: WORKERS ?? 'default', inferdProcesses: INFERD_PROCESSES ?? 'default', loadgenProcesses: LOADGEN_PROCESSES,
+    },
     bodies: { jsonBytes: jsonBody.length, tritonBinaryBytes: tritonBody.length, tritonHeaderBytes: tritonHeader.length, rawBytes: rawBody.length },
     verification: { expectedDigit: EXPECTED_DIGIT, tolerance: TOLERANCE, before, after },
     results,

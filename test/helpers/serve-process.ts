@@ -22,10 +22,11 @@ const FASTIFY_LISTENING = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/;
 
 export function serveProcess(
   args: string[],
-  options: { env?: Record<string, string>; listening?: RegExp } = {},
+  // detached: the process leads a process group of its own (a terminal's Ctrl-C signals a whole group).
+  options: { env?: Record<string, string>; listening?: RegExp; detached?: boolean } = {},
 ): ServeProcess {
   const child = spawn(process.execPath, [cli, 'serve', '--port', '0', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env }, detached: options.detached ?? false });
   const listening = options.listening ?? FASTIFY_LISTENING;
   let output = '';
   const address = new Promise<string>((resolve, reject) => {

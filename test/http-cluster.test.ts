@@ -71,6 +71,13 @@ function serverPids(server: ServeProcess): number[] {
   return logLines(server).filter((l) => l.msg.startsWith('Server listening at')).map((l) => l.pid);
 }
 
+// The first `count` server processes, once each has logged that it listens (the primary's line
+// saying all listen may reach the output before theirs).
+async function listeningPids(server: ServeProcess, count = 2): Promise<number[]> {
+  await until(() => serverPids(server).length >= count, `${count} server processes have logged that they listen`);
+  return serverPids(server).slice(0, count);
+}
+
 function running(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -125,9 +132,11 @@ describe('two server processes on the bundled digits model', bounded, () => {
   });
 
   test('a server process that crashes is replaced, and the server keeps answering', bounded, async () => {
-    const [victim] = serverPids(server);
+    const [victim] = await listeningPids(server);
     process.kill(victim!, 'SIGKILL');
-    await until(() => /listening in place of one that exited/.test(server.output()), 'a replacement listens', 30_000);
+    // The primary's word, and the replacement's own line (the two processes write independently).
+    await until(() => /listening in place of one that exited/.test(server.output()) && serverPids(server).length === 3,
+      'a replacement listens', 30_000);
     assert.match(server.output(), new RegExp(`server process ${victim} exited with signal SIGKILL; starting another`));
     const live = serverPids(server).filter(running);
     assert.equal(live.length, 2, `live server processes: ${live.join(', ')}`);
@@ -155,19 +164,18 @@ test('SIGTERM drains: the request in flight finishes, the primary exits 0, no se
     { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength) });
   await until(async () => /inferd_inflight_batches\{model="slow"\} 1/.test((await send(`${address}/metrics`)).body.toString()),
     'the request is being computed');
-  const pids = serverPids(server);
+  const pids = await listeningPids(server);
   server.child.kill('SIGTERM');
   const response = await inFlight;
   assert.equal(response.status, 200, 'the in-flight request finishes');
   assert.equal(await server.exit, 0, server.output());
-  assert.equal(pids.length, 2);
   for (const pid of pids) assert.ok(!running(pid), `server process ${pid} is still running`);
 });
 
 test('a server process that hangs while draining is killed at the drain bound and the primary exits 1', bounded, async () => {
   const server = serveCluster(['--workers', '1', '--shutdown-timeout-ms', '300']);
   await server.address;
-  const [hung, other] = serverPids(server);
+  const [hung, other] = await listeningPids(server);
   process.kill(hung!, 'SIGSTOP');
   const signalledAt = Date.now();
   server.child.kill('SIGTERM');

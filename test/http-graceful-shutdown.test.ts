@@ -2,39 +2,20 @@
 // SIGTERM turns unready, refuses new requests, finishes the one in flight and exits 0. A bad model
 // repository stops start-up with a message naming the file and the field.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { binaryBody, digitsModel, root, until } from './helpers/http-server.js';
+import { binaryBody, digitsModel, until } from './helpers/http-server.js';
+import { serveProcess } from './helpers/serve-process.js';
 import { matmulModelFile } from './helpers/engine-models.js';
-
-const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
-
-function start(args: string[]): { child: ChildProcess; address: Promise<string>; exit: Promise<number | null>; output: () => string } {
-  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const address = new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match) resolve(match[1]!);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', () => reject(new Error(`server exited before listening:\n${output}`)));
-  });
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, address, exit, output: () => output };
-}
 
 test('SIGTERM: readiness turns false, new requests get 503, in-flight ones finish, exit 0', async () => {
   const repository = path.join(tmpdir(), `inferd-shutdown-${process.pid}`);
   mkdirSync(path.join(repository, 'slow'), { recursive: true });
   copyFileSync(matmulModelFile(2048), path.join(repository, 'slow', 'model.onnx'));
   writeFileSync(path.join(repository, 'slow', 'config.json'), JSON.stringify({ maxBatchSize: 4096, instances: 1 }));
-  const server = start(['--model-repository', repository, '--workers', '1']);
+  const server = serveProcess(['--model-repository', repository, '--workers', '1']);
   const address = await server.address;
 
   const rows = 4096;
@@ -59,14 +40,14 @@ test('a bad config.json stops start-up naming the file and the field', async () 
   mkdirSync(path.join(repository, 'digits'), { recursive: true });
   copyFileSync(digitsModel, path.join(repository, 'digits', 'model.onnx'));
   writeFileSync(path.join(repository, 'digits', 'config.json'), JSON.stringify({ maxBatchSize: 'lots' }));
-  const server = start(['--model-repository', repository]);
+  const server = serveProcess(['--model-repository', repository]);
   await assert.rejects(server.address);
   assert.notEqual(await server.exit, 0);
   assert.match(server.output(), /digits[/\\]config\.json: field 'maxBatchSize' must be a finite integer/);
 });
 
 test('npm start\'s repository serves the digit model on the port it is given', async () => {
-  const server = start(['--log-level', 'info']);
+  const server = serveProcess(['--log-level', 'info']);
   const address = await server.address;
   const res = await fetch(`${address}/v2/models/digits`);
   assert.equal(res.status, 200);

@@ -2,8 +2,7 @@
 // a model's config.json `provider` (and `cpuFallback`) overrides it, and a bad value — or "cuda"
 // without a GPU — stops start-up with a message naming where it came from.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -11,38 +10,13 @@ import { loadAddon } from '../src/engine/native-addon.js';
 import { parseProvider } from '../src/engine/model-config.js';
 import { readModelConfig } from '../src/serving/model-repository.js';
 import { affineModelFile } from './helpers/engine-models.js';
-import { digitsModel, root } from './helpers/http-server.js';
+import { digitsModel } from './helpers/http-server.js';
+import { modelRepository, serveProcess } from './helpers/serve-process.js';
 
-const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
 const gpuVisible = loadAddon().gpuStats() !== null;
 
 function serve(args: string[], env: Record<string, string> = {}) {
-  const child: ChildProcess = spawn(process.execPath, [cli, 'serve', '--port', '0', '--workers', '1', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  let output = '';
-  const address = new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match) resolve(match[1]!);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', () => reject(new Error(`server exited before listening:\n${output}`)));
-  });
-  address.catch(() => undefined);
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, address, exit, output: () => output };
-}
-
-function repository(models: Record<string, { file: string; config?: object }>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'inferd-provider-'));
-  for (const [name, { file, config }] of Object.entries(models)) {
-    mkdirSync(path.join(dir, name));
-    copyFileSync(file, path.join(dir, name, 'model.onnx'));
-    if (config) writeFileSync(path.join(dir, name, 'config.json'), JSON.stringify(config));
-  }
-  return dir;
+  return serveProcess(['--workers', '1', ...args], { env });
 }
 
 test('config.json accepts provider and cpuFallback and names a bad value', () => {
@@ -61,7 +35,7 @@ test('config.json accepts provider and cpuFallback and names a bad value', () =>
 });
 
 test('INFERD_PROVIDER is the default and config.json overrides it; metadata and /metrics show each', async () => {
-  const repo = repository({
+  const repo = modelRepository({
     digits: { file: digitsModel },
     affine: { file: affineModelFile(), config: { provider: 'cpu', cpuFallback: true } },
   });

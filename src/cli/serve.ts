@@ -1,14 +1,22 @@
 // `inferd serve`: load a model repository (or one model file) into an Engine and serve it over HTTP.
 // Every setting is a flag and an environment variable; flags win. A bad model or config.json stops
 // start-up with a message naming the file and the field. SIGTERM/SIGINT drain and exit 0.
+// With --processes N > 1 this process becomes a cluster primary (serving/cluster-primary.ts) that
+// forks N server processes sharing the port, each of which runs serve() below with its own engine.
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine } from '../engine/engine.js';
 import { type ModelLoadOptions, parseProvider } from '../engine/model-config.js';
 import { startTracing } from '../observability/tracing.js';
 import { DEFAULT_BODY_LIMIT, buildServer } from '../http/server.js';
+import { workersWithoutOversubscription } from '../pool/worker-pool.js';
+import { ClusterMember } from '../serving/cluster-member.js';
+import { runClusterPrimary } from '../serving/cluster-primary.js';
 import { type RepositoryModel, scanRepository, singleModel } from '../serving/model-repository.js';
+import { primaryLog } from '../serving/primary-log.js';
 import { installShutdown } from '../serving/shutdown.js';
 import { packageRoot } from './package-paths.js';
 
@@ -18,7 +26,8 @@ const SETTINGS = {
   port: ['PORT', 'port to listen on (default 8000; INFERD_PORT also works)'],
   'model-repository': ['INFERD_MODEL_REPOSITORY', 'directory of models laid out as Triton\'s'],
   model: ['INFERD_MODEL', 'serve one model file instead of a repository'],
-  workers: ['INFERD_WORKERS', 'worker threads (default: cores ÷ threads)'],
+  processes: ['INFERD_PROCESSES', 'server processes sharing the port, each loading every model (default 1)'],
+  workers: ['INFERD_WORKERS', 'worker threads per process (default: cores ÷ (threads × processes))'],
   threads: ['INFERD_THREADS', 'intra-op threads per worker (default 1)'],
   'max-batch': ['INFERD_MAX_BATCH', 'default max batch size for models without config.json'],
   'preferred-batch': ['INFERD_PREFERRED_BATCH', 'default preferred batch sizes, comma-separated'],
@@ -83,17 +92,59 @@ function defaultsFrom(s: Partial<Record<Setting, string>>): ModelLoadOptions {
   return defaults;
 }
 
-export async function runServe(args: string[]): Promise<number> {
+// Every setting, checked before any model loads (and, with several processes, before any fork).
+interface ServeConfig {
+  models: RepositoryModel[];
+  processes: number;
+  workers: number | undefined;
+  threads: number | undefined;
+  bodyLimit: number;
+  logLevel: string;
+  host: string;
+  port: number;
+  shutdownTimeoutMs: number;
+}
+
+function serveConfig(args: string[]): ServeConfig {
   const s = settings(args);
+  const processes = integer(s, 'processes', 1) ?? 1;
   const defaults = defaultsFrom(s);
   const models: RepositoryModel[] = s.model !== undefined
     ? [singleModel(path.resolve(s.model), defaults)]
     : scanRepository(path.resolve(s['model-repository'] ?? path.join(packageRoot, 'models')))
       .map((m) => ({ ...m, options: { ...defaults, ...m.options } }));
+  return {
+    models,
+    processes,
+    workers: integer(s, 'workers', 1),
+    threads: integer(s, 'threads', 1),
+    bodyLimit: integer(s, 'body-limit', 1) ?? DEFAULT_BODY_LIMIT,
+    logLevel: s['log-level'] ?? 'info',
+    host: s.host ?? '127.0.0.1',
+    port: integer(s, 'port') ?? 8000,
+    shutdownTimeoutMs: integer(s, 'shutdown-timeout-ms', 1) ?? 30_000,
+  };
+}
 
+export async function runServe(args: string[]): Promise<number> {
+  const config = serveConfig(args);
+  if (config.processes === 1) return serve(config);
+  if (cluster.isPrimary) {
+    return runClusterPrimary({ processes: config.processes, serveArgs: args, shutdownTimeoutMs: config.shutdownTimeoutMs,
+      log: primaryLog(config.logLevel) });
+  }
+  const member = new ClusterMember();
+  return serve(config, member).catch((error: unknown) => member.failStartup(error));
+}
+
+// Loads the models into an engine and serves them until a signal (or the cluster primary) drains it.
+async function serve(config: ServeConfig, member?: ClusterMember): Promise<number> {
+  const { models } = config;
   const stopTracing = await startTracing((message) => console.error(message));
-  const workers = integer(s, 'workers', 1);
-  const threads = integer(s, 'threads', 1);
+  // Each of a cluster's processes has a pool of its own: by default together they fill the cores once.
+  const workers = config.workers ??
+    (member !== undefined ? workersWithoutOversubscription(config.threads ?? 1, cpus().length, config.processes) : undefined);
+  const threads = config.threads;
   const engine = await Engine.create({ ...(workers !== undefined && { workers }), ...(threads !== undefined && { threadsPerWorker: threads }) });
   try {
     for (const m of models) {
@@ -112,14 +163,16 @@ export async function runServe(args: string[]): Promise<number> {
   const { app, state } = buildServer({
     engine,
     versions: new Map(models.map((m) => [m.name, m.version])),
-    bodyLimit: integer(s, 'body-limit', 1) ?? DEFAULT_BODY_LIMIT,
-    logLevel: s['log-level'] ?? 'info',
+    bodyLimit: config.bodyLimit,
+    logLevel: config.logLevel,
     version,
+    ...(member !== undefined && { scrapeMetrics: member.scrapeMetrics }),
   });
-  const port = integer(s, 'port') ?? 8000;
-  const host = s.host ?? '127.0.0.1';
-  await app.listen({ host, port });
+  member?.shareMetrics(engine.metrics.registry);
+  member?.listensOn(app.server);
+  await app.listen({ host: config.host, port: config.port });
   app.log.info(`serving ${models.map((m) => `${m.name} (v${m.version})`).join(', ')} with ${engine.workers} worker(s)`);
-  installShutdown({ app, state, engine, timeoutMs: integer(s, 'shutdown-timeout-ms', 1) ?? 30_000, stopTracing });
+  const drain = installShutdown({ app, state, engine, timeoutMs: config.shutdownTimeoutMs, stopTracing });
+  member?.drainWith(drain);
   return new Promise<number>(() => undefined);  // runs until a signal ends the process
 }

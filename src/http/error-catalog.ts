@@ -21,6 +21,8 @@ const CATALOG: Record<string, Mapping> = {
   INFERD_ERR_DRAINING: { status: 503, expose: true },
   INFERD_ERR_CLOSED: { status: 503, expose: true },
   INFERD_ERR_MODEL_UNAVAILABLE: { status: 503, expose: true },
+  // A cluster's combined metrics could not be gathered (a process did not answer its primary in time).
+  INFERD_ERR_METRICS_UNAVAILABLE: { status: 503, expose: true },
   // A request that waited in the queue past its deadline was never computed: the server did not
   // answer in time, as a gateway would say.
   INFERD_ERR_TIMEOUT: { status: 504, expose: true },

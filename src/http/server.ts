@@ -18,6 +18,8 @@ export interface ServerOptions {
   bodyLimit?: number;
   logLevel?: string;
   version?: string;
+  // What GET /metrics answers with, when not this engine's registry alone (a cluster's combined figures).
+  scrapeMetrics?: () => Promise<string>;
 }
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024;
@@ -58,6 +60,6 @@ export function buildServer(options: ServerOptions): { app: FastifyInstance; sta
   void app.register(healthRoutes(state, options.version ?? '0.0.0'));
   void app.register(modelRoutes(state));
   void app.register(inferRoutes(state));
-  void app.register(metricsRoutes(options.engine.metrics.registry));
+  void app.register(metricsRoutes(options.engine.metrics.registry, options.scrapeMetrics));
   return { app, state };
 }

@@ -2,7 +2,12 @@
 // (inferd_model_provider_info{model, provider} 1, Prometheus's idiom for a label-valued fact); the GPU
 // series are read from NVML through the addon when scraped, and have no samples where there is no GPU
 // (no driver, no NVML, or a build without CUDA), so a CPU-only server exports none.
-import { Gauge, type Registry } from 'prom-client';
+//
+// Across server processes (`--processes`) these must not sum: every process loads every model, so
+// the info series is the same fact N times ('max' keeps it 1), and every process reads the same
+// device through NVML, so its utilization is averaged and its memory (already the whole device's,
+// all processes included) taken as the largest reading.
+import { type Aggregator, Gauge, type Registry } from 'prom-client';
 import { type NativeGpuStats, loadAddon } from '../engine/native-addon.js';
 
 export class GpuMetrics {
@@ -15,11 +20,11 @@ export class GpuMetrics {
     const registers = [registry];
     this.modelProvider = new Gauge({ name: 'inferd_model_provider_info',
       help: 'The backend each model computes on (provider="cpu" or "cuda"); always 1',
-      labelNames: ['model', 'provider'], registers });
+      labelNames: ['model', 'provider'], registers, aggregator: 'max' });
     // Each gauge reads the GPU when collected: NVML answers in microseconds, and a gauge scraped on
     // its own must not show another scrape's figure.
-    const gpuGauge = (name: string, help: string, value: (stats: NativeGpuStats) => number) =>
-      new Gauge({ name, help, labelNames: ['gpu'], registers,
+    const gpuGauge = (name: string, help: string, aggregator: Aggregator, value: (stats: NativeGpuStats) => number) =>
+      new Gauge({ name, help, labelNames: ['gpu'], registers, aggregator,
         collect() {
           this.reset();
           const stats = readStats();
@@ -27,11 +32,11 @@ export class GpuMetrics {
         } });
     this.utilization = gpuGauge('inferd_gpu_utilization_ratio',
       'Share of NVML\'s last sample period in which the GPU ran a kernel (no sample without a GPU)',
-      (stats) => stats.utilizationPercent / 100);
+      'average', (stats) => stats.utilizationPercent / 100);
     this.memoryUsed = gpuGauge('inferd_gpu_memory_used_bytes', 'GPU memory in use, all processes (no sample without a GPU)',
-      (stats) => stats.memoryUsedBytes);
+      'max', (stats) => stats.memoryUsedBytes);
     this.memoryTotal = gpuGauge('inferd_gpu_memory_total_bytes', 'GPU memory in all (no sample without a GPU)',
-      (stats) => stats.memoryTotalBytes);
+      'max', (stats) => stats.memoryTotalBytes);
   }
 
   setModelProvider(model: string, provider: string): void {

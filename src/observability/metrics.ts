@@ -6,6 +6,12 @@
 // at 10⁵ requests/s was a tenth of the event loop. The per-model success count is a tally folded into
 // the counter when it is collected; the queue-depth and in-flight gauges read the scheduler's live
 // figures when collected, which is also the value a scrape should see.
+//
+// With several server processes (`--processes`) each keeps its own registry and /metrics reports
+// their aggregate (prom-client's AggregatorRegistry): counters, histograms and the queue and
+// in-flight gauges sum across processes — that is the server's total — while a share such as the
+// workers' busy ratio is averaged, since summing shares of different processes means nothing.
+// (inferd_batch_fill_ratio is a histogram of ratios, not a ratio: its buckets sum like any other.)
 import { Counter, Gauge, Registry } from 'prom-client';
 import { GpuMetrics } from './gpu-metrics.js';
 import { ModelHistogram } from './model-histogram.js';
@@ -73,7 +79,7 @@ export class EngineMetrics {
       labelNames: ['model'], registers,
       collect() { for (const [model, source] of sources) this.set({ model }, source.inFlight); } });
     this.workerBusyRatio = new Gauge({ name: 'inferd_worker_busy_ratio',
-      help: 'Share of worker thread time spent computing since start', registers,
+      help: 'Share of worker thread time spent computing since start', registers, aggregator: 'average',
       collect() { this.set(workerUtilization()); } });
     this.gpu = new GpuMetrics(registry);
   }

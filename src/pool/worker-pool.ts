@@ -12,6 +12,12 @@ export interface WorkerPoolOptions {
   threadsPerWorker?: number;
 }
 
+// Workers per process, by default, such that processes × workers × threads ≤ cores (at least 1):
+// with several server processes (`inferd serve --processes`) each has a pool of its own.
+export function workersWithoutOversubscription(threadsPerWorker: number, cores: number, processes = 1): number {
+  return Math.max(1, Math.floor(cores / (threadsPerWorker * processes)));
+}
+
 // Intra-op threads per worker such that workers × threads ≤ cores (at least 1).
 export function threadsWithoutOversubscription(requested: number, workers: number, cores: number): number {
   return Math.max(1, Math.min(requested, Math.floor(cores / workers)));
@@ -29,7 +35,7 @@ export class WorkerPool {
   constructor(options: WorkerPoolOptions = {}) {
     const cores = cpus().length;
     const requested = Math.max(1, Math.floor(options.threadsPerWorker ?? 1));
-    this.workers = Math.max(1, Math.floor(options.workers ?? Math.max(1, Math.floor(cores / requested))));
+    this.workers = Math.max(1, Math.floor(options.workers ?? workersWithoutOversubscription(requested, cores)));
     this.threadsPerWorker = threadsWithoutOversubscription(requested, this.workers, cores);
     this.#piscina = new Piscina<BatchTask, BatchResult | BatchFailure>({
       filename: new URL('./worker.js', import.meta.url).href,

@@ -8,7 +8,8 @@ export type ServingErrorCode =
   | 'INFERD_ERR_MODEL_NOT_FOUND'   // no model of that name is loaded
   | 'INFERD_ERR_MODEL_UNAVAILABLE' // the model is being unloaded
   | 'INFERD_ERR_CLOSED'            // the engine is closing or closed
-  | 'INFERD_ERR_DRAINING';         // the server is shutting down and takes no new requests
+  | 'INFERD_ERR_DRAINING'          // the server is shutting down and takes no new requests
+  | 'INFERD_ERR_METRICS_UNAVAILABLE'; // a cluster's processes did not all report their metrics
 
 export class ServingError extends Error {
   readonly code: ServingErrorCode;

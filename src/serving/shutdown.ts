@@ -1,6 +1,7 @@
 // Graceful shutdown on SIGTERM/SIGINT: readiness turns false and new inference requests get 503
 // (so a load balancer stops sending), in-flight requests finish, then the process exits 0. A drain
-// that outlasts the bound exits 1 rather than hang.
+// that outlasts the bound exits 1 rather than hang. In a cluster (`--processes`) each server process
+// drains this way, on its own signal or on its primary's word (the returned function).
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/engine.js';
 import type { ServerState } from '../http/server-state.js';
@@ -13,7 +14,8 @@ export interface ShutdownOptions {
   stopTracing?: (() => Promise<void>) | undefined;
 }
 
-export function installShutdown({ app, state, engine, timeoutMs, stopTracing }: ShutdownOptions): void {
+// Returns the drain itself, for a cluster primary's request; a second call does nothing.
+export function installShutdown({ app, state, engine, timeoutMs, stopTracing }: ShutdownOptions): (signal: string) => void {
   let started = false;
   const drain = async (signal: string) => {
     if (started) return;
@@ -34,4 +36,5 @@ export function installShutdown({ app, state, engine, timeoutMs, stopTracing }: 
   };
   process.once('SIGTERM', () => void drain('SIGTERM'));
   process.once('SIGINT', () => void drain('SIGINT'));
+  return (signal) => void drain(signal);
 }

@@ -115,6 +115,7 @@ export class Engine {
       this.#pool.threadsPerWorker, this.#pool, this.metrics);
     this.#models.set(name, runner);
     this.metrics.gpu.setModelProvider(name, session.provider);
+    if (options.warmup ?? true) await runner.warmUp();
     return new LoadedModel(this, name);
   }
 
@@ -144,11 +145,12 @@ export class Engine {
     }
   }
 
-  // Live figures of a model's scheduler and slots.
-  stats(name: string): { queueDepth: number; inFlight: number; instances: number; slotAllocations: number } {
+  // Live figures of a model's scheduler, slots and worker sessions (workerSessions: the worker threads
+  // that have made their session of it, every one of them once a warm-up has run).
+  stats(name: string): { queueDepth: number; inFlight: number; instances: number; slotAllocations: number; workerSessions: number } {
     const runner = this.#runner(name);
     return { queueDepth: runner.queueDepth, inFlight: runner.inFlight, instances: runner.config.instances,
-      slotAllocations: runner.slotAllocations };
+      slotAllocations: runner.slotAllocations, workerSessions: this.#pool.sessionsOf(runner.key) };
   }
 
   // New requests for the model fail at once; queued and in-flight ones finish; then every worker

@@ -12,6 +12,9 @@ export interface ModelLoadOptions extends Partial<ModelConfig> {
   provider?: ProviderName;
   // With CUDA, whether ops without a CUDA kernel may run on the CPU (default: the engine's, else true).
   cpuFallback?: boolean;
+  // Whether load runs a batch of zeros on every worker thread first, so that no request pays for a
+  // worker's first batch (default true; see ModelRunner.warmUp).
+  warmup?: boolean;
 }
 
 export const PROVIDERS: readonly ProviderName[] = ['cpu', 'cuda', 'auto'];

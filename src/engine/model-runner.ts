@@ -215,7 +215,7 @@ export class ModelRunner {
   }
 
   // The layout and output shapes of a batch like this one (same signature and rows), or new ones.
-  #shapeOf(first: InferRequest, rows: number): BatchShape {
+  #shapeOf(first: Pick<InferRequest, 'signature' | 'dims'>, rows: number): BatchShape {
     const last = this.#lastShape;
     if (last !== undefined && last.rows === rows && last.signature === first.signature) return last;
     const inputDims = first.dims.map((d) => (this.#batched ? [rows, ...d.slice(1)] : d));
@@ -247,6 +247,32 @@ export class ModelRunner {
     // An unbatched model's requests each have their own signature: nothing to reuse.
     if (this.#batched) this.#lastShape = shape;
     return shape;
+  }
+
+  // Runs a one-row batch of zeros on every worker thread at once, so that each has made its session
+  // before a request needs it: the first batch of a worker plans the model and, on a GPU, creates its
+  // stream and cuBLAS handle, which took ~100 ms there. Only where such a batch has a known shape (a
+  // dynamic dimension besides the batch one has no value to warm with). A warm-up the model refuses
+  // (zeros it cannot take) is no error: the sessions exist all the same, and requests get their own
+  // errors. Resolves whether every worker computed the batch.
+  async warmUp(): Promise<boolean> {
+    const dims: number[][] = [];
+    for (const info of this.inputs) {
+      if (!info.hasShape) return false;
+      const d = info.dims.map((dim, axis) => (axis === 0 && this.#batched ? 1 : dim));
+      if (d.some((dim) => dim < 0)) return false;
+      dims.push(d);
+    }
+    const shape = this.#shapeOf({ signature: this.#signature(dims), dims }, 1);
+    if (shape.dataDependent) return false;
+    const { placed } = shape;
+    // Buffers of their own rather than slots: every worker runs at once, and a model may have fewer
+    // slots than there are workers. New SharedArrayBuffers hold zeros.
+    const runs = Array.from({ length: this.pool.workers }, () => this.pool.run({
+      modelKey: this.key, modelPath: this.path, modelOptions: this.session.modelOptions, threads: this.threadsPerWorker,
+      buffer: new SharedArrayBuffer(placed.bytes), inputs: placed.inputs, outputs: placed.outputs,
+    }).then(() => true, () => false));
+    return (await Promise.all(runs)).every(Boolean);
   }
 
   async #compute(batch: Batch<InferRequest>): Promise<void> {

@@ -38,4 +38,6 @@ export interface BatchResult {
 // A native failure, carried as data: structured cloning keeps an Error's message but drops its code.
 export interface BatchFailure {
   readonly failed: { readonly name: string; readonly message: string; readonly code: string | undefined };
+  // Where the worker had a session for the model (the run failed, not the session's creation).
+  readonly session?: { readonly threadId: number; readonly nativeRuns: number };
 }

@@ -49,14 +49,18 @@ export class WorkerPool {
   async run(task: BatchTask): Promise<BatchResult> {
     const outcome = await this.#piscina.run(task);
     if ('failed' in outcome) {
+      if (outcome.session !== undefined) this.#count(outcome.session, task.modelKey);
       const { name, message, code } = outcome.failed;
       const ErrorClass = name === 'TypeError' ? TypeError : name === 'RangeError' ? RangeError : Error;
       throw Object.assign(new ErrorClass(message), code === undefined ? {} : { code });
     }
-    const result = outcome;
-    const key = `${result.threadId}:${task.modelKey}`;
-    this.#runsBySession.set(key, Math.max(this.#runsBySession.get(key) ?? 0, result.nativeRuns));
-    return result;
+    this.#count(outcome, task.modelKey);
+    return outcome;
+  }
+
+  #count(session: { threadId: number; nativeRuns: number }, modelKey: string): void {
+    const key = `${session.threadId}:${modelKey}`;
+    this.#runsBySession.set(key, Math.max(this.#runsBySession.get(key) ?? 0, session.nativeRuns));
   }
 
   // Native runs across all workers (sessions of unloaded models included, as last reported).
@@ -64,6 +68,13 @@ export class WorkerPool {
     let total = 0;
     for (const runs of this.#runsBySession.values()) total += runs;
     return total;
+  }
+
+  // Worker threads that hold a session of the model: those that have run a batch of it.
+  sessionsOf(modelKey: string): number {
+    let sessions = 0;
+    for (const key of this.#runsBySession.keys()) if (key.endsWith(`:${modelKey}`)) ++sessions;
+    return sessions;
   }
 
   // Utilization since start: the share of worker time spent running tasks.

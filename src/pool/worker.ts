@@ -56,6 +56,10 @@ export default function runBatch(task: BatchTask): BatchResult | BatchFailure {
     return { threadId, nativeRuns: session.runCount, computeMs: performance.now() - started };
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error));
-    return { failed: { name: e.name, message: e.message, code: (e as { code?: string }).code } };
+    const session = sessions.get(task.modelKey);
+    return {
+      failed: { name: e.name, message: e.message, code: (e as { code?: string }).code },
+      ...(session !== undefined && { session: { threadId, nativeRuns: session.runCount } }),
+    };
   }
 }

@@ -30,6 +30,7 @@ const CONFIG_FIELDS: Record<string, 'integer' | 'number' | 'integer[]' | 'boolea
   instances: 'integer',
   provider: 'provider',
   cpuFallback: 'boolean',
+  warmup: 'boolean',
 };
 
 export function readModelConfig(file: string): ModelLoadOptions {

@@ -15,8 +15,11 @@ const workerScript = new URL('./helpers/run-in-worker.js', import.meta.url);
 
 async function runInWorker(request: WorkerRequest): Promise<WorkerReply> {
   const worker = new Worker(workerScript, { workerData: request });
+  // Both listeners before either event: a worker's last message can be delivered in the same turn as
+  // its exit, and a listener added after the message would then miss the exit and wait forever.
+  const exited = once(worker, 'exit');
   const [reply] = (await once(worker, 'message')) as [WorkerReply];
-  await once(worker, 'exit');
+  await exited;
   return reply;
 }
 

@@ -19,6 +19,7 @@
 #include "cpu/kernels/softmax_rows.h"
 #include "support/check.h"
 #include "support/op_harness.h"
+#include "support/random.h"
 
 using namespace inferd;
 using namespace inferd::test;
@@ -27,14 +28,6 @@ namespace {
 
 std::mt19937 rng(20240601);
 
-std::vector<float> random_floats(size_t n, float lo = -1.0f, float hi = 1.0f) {
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
-
-int64_t random_int(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); }
 
 // ---- sgemm ---------------------------------------------------------------------------------------
 
@@ -46,9 +39,9 @@ using SgemmFn = void (*)(bool, bool, int64_t, int64_t, int64_t, float, const flo
 bool check_sgemm_case(SgemmFn fn, ThreadPool* pool, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                       float beta, int64_t pad, bool nan_c = false, bool prepack = false) {
   const int64_t lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
-  const std::vector<float> A = random_floats(static_cast<size_t>((ta ? K : M) * lda));
-  const std::vector<float> B = random_floats(static_cast<size_t>((tb ? N : K) * ldb));
-  std::vector<float> C = random_floats(static_cast<size_t>(M * ldc));
+  const std::vector<float> A = random_floats(rng, static_cast<size_t>((ta ? K : M) * lda));
+  const std::vector<float> B = random_floats(rng, static_cast<size_t>((tb ? N : K) * ldb));
+  std::vector<float> C = random_floats(rng, static_cast<size_t>(M * ldc));
   if (nan_c) std::fill(C.begin(), C.end(), std::numeric_limits<float>::quiet_NaN());
   std::vector<float> expected = C;
   if (nan_c) std::fill(expected.begin(), expected.end(), 0.0f);
@@ -110,13 +103,13 @@ void sgemm_matches_reference() {
         }
   // Random odd shapes up to 300 with random alpha, beta and strides.
   for (int i = 0; i < 300; ++i) {
-    const int64_t M = random_int(1, 300), N = random_int(1, 300), K = random_int(1, 300);
+    const int64_t M = random_int(rng, 1, 300), N = random_int(rng, 1, 300), K = random_int(rng, 1, 300);
     const float alpha = std::uniform_real_distribution<float>(-2, 2)(rng);
     const float beta = i % 4 == 0 ? 0.0f : std::uniform_real_distribution<float>(-2, 2)(rng);
-    const bool ta = random_int(0, 1) != 0, tb = random_int(0, 1) != 0;
+    const bool ta = random_int(rng, 0, 1) != 0, tb = random_int(rng, 0, 1) != 0;
     for (ThreadPool* pool : {&pool1, &pool2, static_cast<ThreadPool*>(nullptr)})
-      if (!check_sgemm_case(sgemm, pool, ta, tb, M, N, K, alpha, beta, random_int(0, 5))) return;
-    if (!check_sgemm_case(sgemm_portable, &pool2, ta, tb, M, N, K, alpha, beta, random_int(0, 5))) return;
+      if (!check_sgemm_case(sgemm, pool, ta, tb, M, N, K, alpha, beta, random_int(rng, 0, 5))) return;
+    if (!check_sgemm_case(sgemm_portable, &pool2, ta, tb, M, N, K, alpha, beta, random_int(rng, 0, 5))) return;
     cases += 4;
   }
   // Larger than one cache block in every dimension (several KC slices, MC blocks and NC panels),
@@ -128,10 +121,10 @@ void sgemm_matches_reference() {
   }
   // Prepacked B on random shapes, one row included.
   for (int i = 0; i < 100; ++i) {
-    const int64_t M = i < 10 ? 1 + i % 3 : random_int(1, 300), N = random_int(1, 300), K = random_int(1, 300);
+    const int64_t M = i < 10 ? 1 + i % 3 : random_int(rng, 1, 300), N = random_int(rng, 1, 300), K = random_int(rng, 1, 300);
     const float beta = i % 3 == 0 ? 0.0f : 0.5f;
-    const bool ta = random_int(0, 1) != 0, tb = random_int(0, 1) != 0;
-    if (!check_sgemm_case(sgemm, i % 2 ? &pool2 : &pool1, ta, tb, M, N, K, 1.5f, beta, random_int(0, 3), false, true))
+    const bool ta = random_int(rng, 0, 1) != 0, tb = random_int(rng, 0, 1) != 0;
+    if (!check_sgemm_case(sgemm, i % 2 ? &pool2 : &pool1, ta, tb, M, N, K, 1.5f, beta, random_int(rng, 0, 3), false, true))
       return;
     ++cases;
   }
@@ -167,8 +160,8 @@ template <typename Fn> double median_seconds(int reps, Fn&& fn) {
 // what prepacking the weight saves.
 void small_batch_speed() {
   const int64_t K = 768, N = 3072;
-  const std::vector<float> A = random_floats(static_cast<size_t>(16 * K));
-  const std::vector<float> B = random_floats(static_cast<size_t>(N * K));
+  const std::vector<float> A = random_floats(rng, static_cast<size_t>(16 * K));
+  const std::vector<float> B = random_floats(rng, static_cast<size_t>(N * K));
   std::vector<float> C(static_cast<size_t>(16 * N));
   const PackedB packed(true, K, N, B.data(), K);
   for (int64_t M : {1, 4, 16}) {
@@ -186,8 +179,8 @@ void small_batch_speed() {
 
 void sgemm_speed() {
   for (int64_t n : {512, 1024}) {
-    const std::vector<float> A = random_floats(static_cast<size_t>(n * n));
-    const std::vector<float> B = random_floats(static_cast<size_t>(n * n));
+    const std::vector<float> A = random_floats(rng, static_cast<size_t>(n * n));
+    const std::vector<float> B = random_floats(rng, static_cast<size_t>(n * n));
     std::vector<float> C(static_cast<size_t>(n * n));
     for (int threads : {1, 2}) {
       ThreadPool pool(threads);
@@ -205,7 +198,7 @@ void sgemm_speed() {
 
 Tensor random_tensor(Shape shape, float lo = -3.0f, float hi = 3.0f) {
   const size_t n = static_cast<size_t>(shape_size(shape));
-  return tensor<float>(std::move(shape), random_floats(n, lo, hi));
+  return tensor<float>(std::move(shape), random_floats(rng, n, lo, hi));
 }
 
 
@@ -793,7 +786,7 @@ void arg_max_op() {
   for (const Shape& s : {Shape{2, 3, 4}, Shape{5, 17, 150}, Shape{40000}})
     for (int64_t axis = 0; axis < static_cast<int64_t>(s.size()); ++axis)
       for (int select_last = 0; select_last < 2; ++select_last) {
-        std::vector<float> values = random_floats(static_cast<size_t>(shape_size(s)));
+        std::vector<float> values = random_floats(rng, static_cast<size_t>(shape_size(s)));
         for (float& v : values) v = std::round(v * 4);
         const Tensor in = tensor<float>(s, values);
         r = run(make_node("ArgMax", {attr_int("axis", axis), attr_int("select_last_index", select_last)}), 13,

@@ -16,8 +16,11 @@
 #include "core/thread_pool.h"
 #include "support/check.h"
 #include "support/op_harness.h"
+#include "support/random.h"
 
 using namespace inferd;
+using inferd::test::random_floats;
+using inferd::test::random_int;
 
 using inferd::test::attr_int;
 using inferd::test::attr_float;
@@ -29,15 +32,8 @@ namespace {
 
 std::mt19937 rng(20240611);
 
-int64_t random_int(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); }
-bool coin() { return random_int(0, 1) != 0; }
+bool coin() { return random_int(rng, 0, 1) != 0; }
 
-std::vector<float> random_floats(size_t n, float lo, float hi) {
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
 
 // ---- Nodes, tensors, running an op ---------------------------------------------------------------
 
@@ -58,7 +54,7 @@ template <typename T> Tensor tensor(Shape shape, const std::vector<T>& values) {
 
 Tensor random_tensor(Shape shape, float lo = -0.6f, float hi = 0.6f) {
   const size_t n = static_cast<size_t>(shape_size(shape));
-  return tensor<float>(std::move(shape), random_floats(n, lo, hi));
+  return tensor<float>(std::move(shape), random_floats(rng, n, lo, hi));
 }
 
 struct Input {
@@ -204,7 +200,7 @@ Data make_data(const Case& c) {
   d.R = random_tensor({D, G * c.H, c.H});
   d.B = random_tensor({D, 2 * G * c.H});
   std::vector<int64_t> lens(static_cast<size_t>(c.N));
-  for (int64_t& l : lens) l = random_int(0, c.S);
+  for (int64_t& l : lens) l = random_int(rng, 0, c.S);
   if (c.N > 0) lens[0] = c.S;  // one full row, so that max length is S
   if (c.lens_int64) {
     d.lens = tensor<int64_t>({c.N}, lens);
@@ -393,7 +389,7 @@ const char* const kActivationNames[] = {"Sigmoid", "Tanh", "Relu", "Affine", "Le
                                         "ScaledTanh", "HardSigmoid", "Elu", "Softsign", "Softplus"};
 
 Act random_act() {
-  Act a{kActivationNames[random_int(0, 10)]};
+  Act a{kActivationNames[random_int(rng, 0, 10)]};
   a.alpha = std::uniform_real_distribution<double>(0.1, 0.9)(rng);
   a.beta = std::uniform_real_distribution<double>(0.1, 0.9)(rng);
   return a;
@@ -404,13 +400,13 @@ Case random_case(bool lstm) {
   c.lstm = lstm;
   const int opsets_lstm[] = {7, 9, 13, 14, 21, 22};
   const int opsets_gru[] = {3, 7, 13, 14, 22};
-  c.opset = lstm ? opsets_lstm[random_int(0, 5)] : opsets_gru[random_int(0, 4)];
+  c.opset = lstm ? opsets_lstm[random_int(rng, 0, 5)] : opsets_gru[random_int(rng, 0, 4)];
   const char* dirs[] = {"forward", "reverse", "bidirectional"};
-  c.direction = dirs[random_int(0, 2)];
-  c.S = random_int(1, 6);
-  c.N = random_int(1, 5);
-  c.I = random_int(1, 9);
-  c.H = random_int(1, 12);
+  c.direction = dirs[random_int(rng, 0, 2)];
+  c.S = random_int(rng, 1, 6);
+  c.N = random_int(rng, 1, 5);
+  c.I = random_int(rng, 1, 9);
+  c.H = random_int(rng, 1, 12);
   c.batch_first = c.opset >= 14 && coin();
   c.bias = coin();
   c.lens = coin();
@@ -418,15 +414,15 @@ Case random_case(bool lstm) {
   c.init_h = coin();
   c.init_c = lstm && coin();
   c.peepholes = lstm && coin();
-  c.clip = random_int(0, 3) == 0;
-  c.input_forget = lstm && random_int(0, 3) == 0;
+  c.clip = random_int(rng, 0, 3) == 0;
+  c.input_forget = lstm && random_int(rng, 0, 3) == 0;
   c.linear_before_reset = !lstm && coin();
   c.constant_weights = coin();
-  c.custom_activations = random_int(0, 2) == 0;
+  c.custom_activations = random_int(rng, 0, 2) == 0;
   if (c.custom_activations)
     for (int64_t k = 0; k < c.D() * (lstm ? 3 : 2); ++k) c.acts.push_back(random_act());
-  c.outputs = static_cast<size_t>(random_int(1, lstm ? 3 : 2));
-  c.threads = static_cast<int>(random_int(1, 3));
+  c.outputs = static_cast<size_t>(random_int(rng, 1, lstm ? 3 : 2));
+  c.threads = static_cast<int>(random_int(rng, 1, 3));
   return c;
 }
 

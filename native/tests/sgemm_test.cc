@@ -20,6 +20,7 @@
 #include "cpu/kernels/cpu_features.h"
 #include "cpu/kernels/sgemm.h"
 #include "support/check.h"
+#include "support/random.h"
 
 // Counts heap allocations, so that the test can check a warmed-up sgemm makes none.
 static std::atomic<long> g_allocations{0};
@@ -32,19 +33,13 @@ void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 using namespace inferd;
+using inferd::test::random_floats;
+using inferd::test::random_int;
 
 namespace {
 
 std::mt19937 rng(20240607);
 
-std::vector<float> random_floats(size_t n, float lo = -1.0f, float hi = 1.0f) {
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
-
-int64_t random_int(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); }
 
 double activate(SgemmActivation act, double x, float alpha, float beta) {
   switch (act) {
@@ -90,12 +85,12 @@ const char* act_name(SgemmActivation a) {
 bool check(const Case& c) {
   const int64_t M = c.M, N = c.N, K = c.K;
   const int64_t lda = (c.ta ? M : K) + c.pad, ldb = (c.tb ? K : N) + c.pad, ldc = N + c.pad;
-  const std::vector<float> A = random_floats(static_cast<size_t>((c.ta ? K : M) * lda));
-  const std::vector<float> B = random_floats(static_cast<size_t>((c.tb ? N : K) * ldb));
-  std::vector<float> C = random_floats(static_cast<size_t>(M * ldc));
+  const std::vector<float> A = random_floats(rng, static_cast<size_t>((c.ta ? K : M) * lda));
+  const std::vector<float> B = random_floats(rng, static_cast<size_t>((c.tb ? N : K) * ldb));
+  std::vector<float> C = random_floats(rng, static_cast<size_t>(M * ldc));
   if (c.nan_c) std::fill(C.begin(), C.end(), std::numeric_limits<float>::quiet_NaN());
-  const std::vector<float> bias_data = random_floats(static_cast<size_t>(M * N + 1));
-  const std::vector<float> residual = random_floats(static_cast<size_t>(M * ldc));
+  const std::vector<float> bias_data = random_floats(rng, static_cast<size_t>(M * N + 1));
+  const std::vector<float> residual = random_floats(rng, static_cast<size_t>(M * ldc));
 
   SgemmEpilogue e;
   e.bias_scale = 0.75f;
@@ -194,13 +189,13 @@ void kernels_match_reference() {
     for (int i = 0; i < 150; ++i) {
       Case c;
       c.isa = isa;
-      c.M = random_int(1, 300), c.N = random_int(1, 300), c.K = random_int(1, 300);
-      c.ta = random_int(0, 1), c.tb = random_int(0, 1);
+      c.M = random_int(rng, 1, 300), c.N = random_int(rng, 1, 300), c.K = random_int(rng, 1, 300);
+      c.ta = random_int(rng, 0, 1), c.tb = random_int(rng, 0, 1);
       c.alpha = std::uniform_real_distribution<float>(-2, 2)(rng);
       c.beta = i % 4 == 0 ? 0.0f : std::uniform_real_distribution<float>(-2, 2)(rng);
-      c.pad = random_int(0, 5);
-      c.threads = static_cast<int>(random_int(0, 2));
-      c.prepack = random_int(0, 1);
+      c.pad = random_int(rng, 0, 5);
+      c.threads = static_cast<int>(random_int(rng, 0, 2));
+      c.prepack = random_int(rng, 0, 1);
       if (!check(c)) return;
       ++cases;
     }
@@ -329,7 +324,7 @@ void thread_pool_covers_every_index() {
     ThreadPool pool(threads);
     std::vector<std::atomic<int>> hits(5000);
     for (int round = 0; round < 300; ++round) {
-      const int64_t n = random_int(1, 5000), grain = random_int(1, 200);
+      const int64_t n = random_int(rng, 1, 5000), grain = random_int(rng, 1, 200);
       for (int64_t i = 0; i < n; ++i) hits[static_cast<size_t>(i)].store(0);
       pool.parallel_for(n, grain, [&](int64_t b, int64_t e) {
         CHECK(0 <= b && b < e && e <= n);
@@ -359,9 +354,9 @@ void thread_pool_covers_every_index() {
 
 void warmed_up_products_allocate_nothing() {
   const int64_t M = 64, N = 300, K = 200;
-  const std::vector<float> A = random_floats(static_cast<size_t>(M * K)), B = random_floats(static_cast<size_t>(K * N));
+  const std::vector<float> A = random_floats(rng, static_cast<size_t>(M * K)), B = random_floats(rng, static_cast<size_t>(K * N));
   std::vector<float> C(static_cast<size_t>(M * N));
-  const std::vector<float> bias = random_floats(static_cast<size_t>(N));
+  const std::vector<float> bias = random_floats(rng, static_cast<size_t>(N));
   SgemmEpilogue e;
   e.bias = bias.data();
   e.activation = SgemmActivation::gelu;

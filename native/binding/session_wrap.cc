@@ -71,6 +71,17 @@ SessionOptions read_options(Napi::Value value) {
   return options;
 }
 
+// Shapes as a JavaScript array of dims arrays.
+Napi::Array shapes_to_js(Napi::Env env, const std::vector<Shape>& shapes) {
+  Napi::Array result = Napi::Array::New(env, shapes.size());
+  for (size_t o = 0; o < shapes.size(); ++o) {
+    Napi::Array dims = Napi::Array::New(env, shapes[o].size());
+    for (size_t d = 0; d < shapes[o].size(); ++d) dims.Set(d, static_cast<double>(shapes[o][d]));
+    result.Set(o, dims);
+  }
+  return result;
+}
+
 Napi::Array expect_array(Napi::Value value, const char* what, const std::vector<TensorInfo>& infos, const char* role) {
   if (!value.IsArray()) {
     fail(ErrorKind::invalid_argument, "Session.run: ", what, " must be an array with one typed array per model ", role);
@@ -161,13 +172,7 @@ Napi::Value SessionWrap::output_shapes(const Napi::CallbackInfo& info) {
     read_input_dims(info[0]);
     const std::vector<Shape>& shapes = plan_output_shapes();
     if (planned_data_dependent_) return env.Null();
-    Napi::Array result = Napi::Array::New(env, shapes.size());
-    for (size_t o = 0; o < shapes.size(); ++o) {
-      Napi::Array dims = Napi::Array::New(env, shapes[o].size());
-      for (size_t d = 0; d < shapes[o].size(); ++d) dims.Set(d, static_cast<double>(shapes[o][d]));
-      result.Set(o, dims);
-    }
-    return result;
+    return shapes_to_js(env, shapes);
   });
 }
 
@@ -268,14 +273,7 @@ Napi::Value SessionWrap::run_data_dependent(Napi::Env env, const Napi::Value& ca
 
 Napi::Value SessionWrap::last_output_shapes(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
-  const std::vector<Shape>& shapes = last_run_data_dependent_ ? last_output_shapes_ : planned_output_shapes_;
-  Napi::Array result = Napi::Array::New(env, shapes.size());
-  for (size_t o = 0; o < shapes.size(); ++o) {
-    Napi::Array dims = Napi::Array::New(env, shapes[o].size());
-    for (size_t d = 0; d < shapes[o].size(); ++d) dims.Set(d, static_cast<double>(shapes[o][d]));
-    result.Set(o, dims);
-  }
-  return result;
+  return shapes_to_js(env, last_run_data_dependent_ ? last_output_shapes_ : planned_output_shapes_);
 }
 
 }  // namespace inferd::binding

@@ -81,7 +81,7 @@ struct vact_clip_ {
   }
 };
 
-// max(0, min(1, y)), NaN kept (ordered compares are false for it), as act_hard_sigmoid_ does.
+// max(0, min(1, y)), NaN kept (ordered compares are false for it), as op_hard_sigmoid does.
 inline __m512 unit_clamp(__m512 y) {
   y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_LT_OQ), y, _mm512_setzero_ps());
   return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(y, _mm512_set1_ps(1.0f), _CMP_GT_OQ), y, _mm512_set1_ps(1.0f));

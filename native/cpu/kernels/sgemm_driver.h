@@ -17,8 +17,9 @@
 // Not a normal header: each sgemm_<isa>.cc includes it after its own includes and after switching
 // the compiler's target to its ISA, inside an anonymous namespace, so that every function here is
 // compiled for that ISA and stays private to that file (no inline function compiled for AVX-512
-// can then be picked by the linker for a caller on an older CPU). It therefore includes nothing: the
-// including file provides <algorithm>, <cstdint>, sgemm_kernels.h and elementwise_math.h.
+// can then be picked by the linker for a caller on an older CPU). It therefore includes nothing but
+// activation_functors.h, which is made to be included the same way: the including file provides
+// <algorithm>, <cstdint>, sgemm_kernels.h and elementwise_math.h.
 //
 // An Isa provides MR, NR, KC, MC, NC, epilogue (apply_epilogue below, or its own with the same
 // signature and results) and
@@ -38,50 +39,8 @@ template <class T> T ceil_div_(T a, T b) { return (a + b - 1) / b; }
 struct act_none_ {
   float operator()(float x) const { return x; }
 };
-struct act_relu_ {
-  float operator()(float x) const { return x < 0.0f ? 0.0f : x; }
-};
-struct act_leaky_relu_ {
-  float alpha;
-  float operator()(float x) const { return x < 0.0f ? alpha * x : x; }
-};
-struct act_sigmoid_ {
-  float operator()(float x) const { return cpu::math::sigmoid(x); }
-};
-struct act_tanh_ {
-  float operator()(float x) const { return cpu::math::tanh(x); }
-};
-struct act_gelu_ {
-  float operator()(float x) const { return 0.5f * x * (1.0f + cpu::math::erf(x * 0.70710678118654752440f)); }
-};
-struct act_gelu_tanh_ {
-  float operator()(float x) const {
-    return 0.5f * x * (1.0f + cpu::math::tanh(0.79788456080286535588f * (x + 0.044715f * x * x * x)));
-  }
-};
-struct act_clip_ {
-  float lo, hi;
-  float operator()(float x) const {
-    const float y = x < lo ? lo : x;
-    return y > hi ? hi : y;
-  }
-};
-
-// max(0, min(1, αx + β)); NaN passes through.
-struct act_hard_sigmoid_ {
-  float alpha, beta;
-  float operator()(float x) const {
-    const float y = alpha * x + beta;
-    return y < 0.0f ? 0.0f : (y > 1.0f ? 1.0f : y);
-  }
-};
-// x · HardSigmoid(x) with α = 1/6, β = 1/2.
-struct act_hard_swish_ {
-  float operator()(float x) const {
-    const float y = x * (1.0f / 6.0f) + 0.5f;
-    return x * (y < 0.0f ? 0.0f : (y > 1.0f ? 1.0f : y));
-  }
-};
+// The activations, shared with the activation ops: op_relu … op_hard_swish.
+#include "cpu/kernels/activation_functors.h"
 
 template <class Act>
 void epilogue_with(const SgemmEpilogue& e, float* c, int64_t ldc, int64_t i0, int64_t j0, int64_t rows,
@@ -113,21 +72,21 @@ void epilogue_with(const SgemmEpilogue& e, float* c, int64_t ldc, int64_t i0, in
     case SgemmActivation::none:
       if (e.bias || e.residual) epilogue_with(e, c, ldc, i0, j0, rows, cols, act_none_{});
       break;
-    case SgemmActivation::relu: epilogue_with(e, c, ldc, i0, j0, rows, cols, act_relu_{}); break;
+    case SgemmActivation::relu: epilogue_with(e, c, ldc, i0, j0, rows, cols, op_relu{}); break;
     case SgemmActivation::leaky_relu:
-      epilogue_with(e, c, ldc, i0, j0, rows, cols, act_leaky_relu_{e.activation_alpha});
+      epilogue_with(e, c, ldc, i0, j0, rows, cols, op_leaky_relu{e.activation_alpha});
       break;
-    case SgemmActivation::sigmoid: epilogue_with(e, c, ldc, i0, j0, rows, cols, act_sigmoid_{}); break;
-    case SgemmActivation::tanh: epilogue_with(e, c, ldc, i0, j0, rows, cols, act_tanh_{}); break;
-    case SgemmActivation::gelu: epilogue_with(e, c, ldc, i0, j0, rows, cols, act_gelu_{}); break;
-    case SgemmActivation::gelu_tanh: epilogue_with(e, c, ldc, i0, j0, rows, cols, act_gelu_tanh_{}); break;
+    case SgemmActivation::sigmoid: epilogue_with(e, c, ldc, i0, j0, rows, cols, op_sigmoid{}); break;
+    case SgemmActivation::tanh: epilogue_with(e, c, ldc, i0, j0, rows, cols, op_tanh{}); break;
+    case SgemmActivation::gelu: epilogue_with(e, c, ldc, i0, j0, rows, cols, op_gelu{}); break;
+    case SgemmActivation::gelu_tanh: epilogue_with(e, c, ldc, i0, j0, rows, cols, op_gelu_tanh{}); break;
     case SgemmActivation::clip:
-      epilogue_with(e, c, ldc, i0, j0, rows, cols, act_clip_{e.activation_alpha, e.activation_beta});
+      epilogue_with(e, c, ldc, i0, j0, rows, cols, op_clip<float>{e.activation_alpha, e.activation_beta});
       break;
     case SgemmActivation::hard_sigmoid:
-      epilogue_with(e, c, ldc, i0, j0, rows, cols, act_hard_sigmoid_{e.activation_alpha, e.activation_beta});
+      epilogue_with(e, c, ldc, i0, j0, rows, cols, op_hard_sigmoid{e.activation_alpha, e.activation_beta});
       break;
-    case SgemmActivation::hard_swish: epilogue_with(e, c, ldc, i0, j0, rows, cols, act_hard_swish_{}); break;
+    case SgemmActivation::hard_swish: epilogue_with(e, c, ldc, i0, j0, rows, cols, op_hard_swish{}); break;
   }
 }
 

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { pino } from 'pino';
 import { Engine } from '../engine/engine.js';
 import { type ModelLoadOptions, parseProvider } from '../engine/model-config.js';
 import { startTracing } from '../observability/tracing.js';
@@ -16,7 +17,6 @@ import { workersWithoutOversubscription } from '../pool/worker-pool.js';
 import { ClusterMember } from '../serving/cluster-member.js';
 import { runClusterPrimary } from '../serving/cluster-primary.js';
 import { type RepositoryModel, scanRepository, singleModel } from '../serving/model-repository.js';
-import { primaryLog } from '../serving/primary-log.js';
 import { installShutdown } from '../serving/shutdown.js';
 import { packageRoot } from './package-paths.js';
 
@@ -131,7 +131,7 @@ export async function runServe(args: string[]): Promise<number> {
   if (config.processes === 1) return serve(config);
   if (cluster.isPrimary) {
     return runClusterPrimary({ processes: config.processes, serveArgs: args, shutdownTimeoutMs: config.shutdownTimeoutMs,
-      log: primaryLog(config.logLevel) });
+      log: pino({ level: config.logLevel }) });
   }
   const member = new ClusterMember();
   return serve(config, member).catch((error: unknown) => member.failStartup(error));

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { AggregatorRegistry } from 'prom-client';
 import { type ToPrimary, type ToServerProcess, isMessage } from './cluster-messages.js';
-import type { PrimaryLog } from './primary-log.js';
+import type { Logger } from 'pino';
 
 // How long past a server process's own drain bound the primary waits before killing it: enough for
 // a process that gave up at its bound to exit and be seen to.
@@ -22,7 +22,8 @@ export interface ClusterPrimaryOptions {
   serveArgs: string[];
   // Each server process's drain bound (--shutdown-timeout-ms).
   shutdownTimeoutMs: number;
-  log: PrimaryLog;
+  // The primary runs no Fastify: its own pino logger writes lines of the same shape as its processes'.
+  log: Pick<Logger, 'info' | 'error'>;
 }
 
 // Resolves with the exit code once every server process has drained (0 if all exited 0); rejects
